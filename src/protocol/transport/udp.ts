@@ -1,0 +1,37 @@
+import type { DatagramHandler, DatagramTransport } from './transport.ts';
+
+export interface UdpTransportOptions {
+  /** Address to bind, e.g. "0.0.0.0" for a game server, "127.0.0.1" for a local client. */
+  hostname: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+  onDatagram: DatagramHandler;
+}
+
+/**
+ * The Bun UDP socket adapter. Kept out of the pure protocol code: it is the only place the native client and
+ * the game worker touch the network. A failed send (kernel buffer full) is a lost datagram, which the
+ * protocol already tolerates, so it is not an error.
+ */
+export async function openUdpTransport(options: UdpTransportOptions): Promise<DatagramTransport> {
+  const { onDatagram } = options;
+  const socket = await Bun.udpSocket({
+    hostname: options.hostname,
+    port: options.port,
+    binaryType: 'uint8array',
+    socket: {
+      data(_socket, data, port, address) {
+        onDatagram(data, address, port);
+      },
+    },
+  });
+  return {
+    localPort: socket.port,
+    send(data, host, port) {
+      if (!socket.closed) socket.send(data, port, host);
+    },
+    close() {
+      if (!socket.closed) socket.close();
+    },
+  };
+}
