@@ -6,6 +6,7 @@ import {
   sanitizeChat,
   sanitizeName,
   MAX_NAME_CHARS,
+  type ServerMessage,
 } from '../../src/game/messages.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -14,7 +15,7 @@ describe('lobby message codecs', () => {
   test('round-trip client and server messages', () => {
     const chat = { type: 'chat', text: 'hello' } as const;
     expect(decodeClientMessage(encodeMessage(chat))).toEqual(chat);
-    const lobby = { type: 'lobby', players: [{ index: 0, name: 'ann', host: true, pingMs: 3 }], hostIndex: 0, secondsLeft: 12 } as const;
+    const lobby: ServerMessage = { type: 'lobby', players: [{ index: 0, name: 'ann', host: true, pingMs: 3 }], hostIndex: 0, secondsLeft: 12 };
     expect(decodeServerMessage(encodeMessage(lobby))).toEqual(lobby);
   });
 

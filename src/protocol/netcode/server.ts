@@ -91,7 +91,7 @@ interface Slot extends ConnectedClient {
 
 export class NetcodeServer {
   private running = false;
-  private challengeKey = new Uint8Array(KEY_BYTES);
+  private challengeKey: Uint8Array = new Uint8Array(KEY_BYTES);
   private challengeSequence = 0n;
   /** Denied and challenge packets use one server-wide sequence, apart from every client's own. */
   private globalSequence = SERVER_GLOBAL_SEQUENCE_START;
