@@ -1,0 +1,79 @@
+/**
+ * seal+open pairs per second for each AEAD backend, single thread, median of 5 runs.
+ *
+ *   node_modules/.bin/bun bench/aead.ts [--runs 5] [--ms 300]
+ *
+ * One "pair" is what a netcode payload packet costs to write and read: a seal and an open of the payload with a
+ * 22-byte AAD (netcode's version info + protocol id + prefix byte) and a 12-byte (IETF) nonce.
+ */
+import { type Aead, AEAD_TAG_BYTES, nobleAead } from '../src/protocol/crypto/index.ts';
+import { createSodiumAead } from '../src/protocol/crypto/sodium.ts';
+import { pureAead } from '../src/protocol/crypto/pure.ts';
+
+const SIZES = [64, 100, 1000, 1200] as const;
+const AAD_BYTES = 22;
+
+function argNumber(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const runs = argNumber('--runs', 5);
+const runMs = argNumber('--ms', 300);
+
+function fill(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+}
+
+/** Pairs per second for one run: loops in batches until `runMs` has passed, so slow backends don't take forever. */
+function oneRun(aead: Aead, size: number): number {
+  const key = fill(32, 1);
+  const nonce = fill(12, 2);
+  const aad = fill(AAD_BYTES, 3);
+  const plain = fill(size, 4);
+  const sealed = new Uint8Array(size + AEAD_TAG_BYTES);
+  const opened = new Uint8Array(size);
+  let pairs = 0;
+  let batch = 64;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < runMs) {
+    for (let i = 0; i < batch; i++) {
+      nonce[0] = i; // a fresh nonce per packet, like the real sender
+      aead.seal(key, nonce, aad, plain, sealed);
+      if (!aead.open(key, nonce, aad, sealed, opened)) throw new Error(`${aead.name}: open failed`);
+    }
+    pairs += batch;
+    elapsed = performance.now() - start;
+    if (elapsed < runMs / 10) batch *= 2;
+  }
+  return (pairs / elapsed) * 1000;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+const backends: Aead[] = [nobleAead, pureAead, await createSodiumAead()];
+const rows: string[][] = [['backend', ...SIZES.map((s) => `${s} B`)]];
+for (const aead of backends) {
+  for (const size of SIZES) oneRun(aead, size); // warm the JIT before measuring
+  const row = [aead.name];
+  for (const size of SIZES) {
+    const samples: number[] = [];
+    for (let r = 0; r < runs; r++) samples.push(oneRun(aead, size));
+    const m = median(samples);
+    const spread = (Math.max(...samples) - Math.min(...samples)) / m;
+    row.push(`${Math.round(m / 1000)}k (±${Math.round(spread * 50)}%)`);
+  }
+  rows.push(row);
+}
+
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+console.log(`seal+open pairs/s, median of ${runs} runs of ${runMs} ms, ${AAD_BYTES} B AAD, Bun ${Bun.version}`);
+for (const [i, r] of rows.entries()) {
+  console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
+  if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
+}

@@ -1,0 +1,200 @@
+import { describe, expect, test } from 'bun:test';
+import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
+import {
+  type Aead,
+  AEAD_TAG_BYTES,
+  AeadError,
+  createSodiumAead,
+  defaultAead,
+  defaultAeadFallbackReason,
+  nobleAead,
+  poly1305,
+  pureAead,
+} from '../../src/protocol/crypto/index.ts';
+import { randomBytes, seededRandom } from '../support/prng.ts';
+
+const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/[\s:]/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const range = (from: number, length: number): Uint8Array => Uint8Array.from({ length }, (_, i) => from + i);
+
+const backends: Aead[] = [nobleAead, pureAead, await createSodiumAead()];
+
+function seal(aead: Aead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(data.length + AEAD_TAG_BYTES);
+  aead.seal(key, nonce, aad, data, out);
+  return out;
+}
+function open(aead: Aead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array<ArrayBuffer> | null {
+  const out = new Uint8Array(sealed.length - AEAD_TAG_BYTES);
+  return aead.open(key, nonce, aad, sealed, out) ? out : null;
+}
+
+// RFC 8439 §2.8.2 and draft-irtf-cfrg-xchacha-03 §A.3.1 share key, AAD and plaintext.
+const KEY = range(0x80, 32);
+const AAD = hex('50515253c0c1c2c3c4c5c6c7');
+const SUNSCREEN = new TextEncoder().encode(
+  "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+);
+const VECTORS = [
+  {
+    name: 'ChaCha20-Poly1305-IETF (RFC 8439 §2.8.2)',
+    nonce: hex('070000004041424344454647'),
+    sealed: hex(`
+      d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b
+      1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc
+      3ff4def08e4b7a9de576d26586cec64b6116 1ae10b594f09e26a7e902ecbd0600691`),
+  },
+  {
+    name: 'XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §A.3.1)',
+    nonce: range(0x40, 24),
+    sealed: hex(`
+      bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39
+      ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9
+      21f9664c97637da9768812f615c68b13b52e c0875924c1c7987947deafd8780acf49`),
+  },
+];
+
+for (const aead of backends) {
+  describe(aead.name, () => {
+    for (const v of VECTORS) {
+      test(`${v.name} vector`, () => {
+        expect(toHex(seal(aead, KEY, v.nonce, AAD, SUNSCREEN))).toBe(toHex(v.sealed));
+        expect(open(aead, KEY, v.nonce, AAD, v.sealed)).toEqual(SUNSCREEN);
+      });
+
+      test(`${v.name}: any flipped bit in tag, ciphertext, AAD, nonce or key is rejected`, () => {
+        for (const i of [0, 57, v.sealed.length - AEAD_TAG_BYTES - 1, v.sealed.length - AEAD_TAG_BYTES, v.sealed.length - 1]) {
+          const bad = v.sealed.slice();
+          bad[i]! ^= 0x01;
+          expect(open(aead, KEY, v.nonce, AAD, bad)).toBeNull();
+        }
+        const badAad = AAD.slice();
+        badAad[3]! ^= 0x80;
+        expect(open(aead, KEY, v.nonce, badAad, v.sealed)).toBeNull();
+        expect(open(aead, KEY, v.nonce, AAD.subarray(1), v.sealed)).toBeNull();
+        const badNonce = v.nonce.slice();
+        badNonce[badNonce.length - 1]! ^= 1;
+        expect(open(aead, KEY, badNonce, AAD, v.sealed)).toBeNull();
+        const badKey = KEY.slice();
+        badKey[31]! ^= 1;
+        expect(open(aead, badKey, v.nonce, AAD, v.sealed)).toBeNull();
+      });
+    }
+
+    test('seal and open in place', () => {
+      for (const nonce of VECTORS.map((v) => v.nonce)) {
+        const buf = new Uint8Array(SUNSCREEN.length + AEAD_TAG_BYTES + 8);
+        const region = buf.subarray(3, 3 + SUNSCREEN.length + AEAD_TAG_BYTES);
+        region.set(SUNSCREEN);
+        aead.seal(KEY, nonce, AAD, region.subarray(0, SUNSCREEN.length), region);
+        expect(region).toEqual(seal(nobleAead, KEY, nonce, AAD, SUNSCREEN));
+        expect(aead.open(KEY, nonce, AAD, region, region.subarray(0, SUNSCREEN.length))).toBe(true);
+        expect(region.subarray(0, SUNSCREEN.length)).toEqual(SUNSCREEN);
+        expect(buf.subarray(0, 3)).toEqual(new Uint8Array(3));
+      }
+    });
+
+    test('zero-length plaintext and empty AAD', () => {
+      for (const nonce of VECTORS.map((v) => v.nonce)) {
+        for (const aad of [AAD, new Uint8Array(0)]) {
+          const sealed = seal(aead, KEY, nonce, aad, new Uint8Array(0));
+          expect(sealed).toEqual(seal(nobleAead, KEY, nonce, aad, new Uint8Array(0)));
+          expect(open(aead, KEY, nonce, aad, sealed)).toEqual(new Uint8Array(0));
+          sealed[0]! ^= 1;
+          expect(open(aead, KEY, nonce, aad, sealed)).toBeNull();
+        }
+      }
+    });
+
+    test('matches noble and round-trips at every length 0..1300, both nonce sizes', () => {
+      const random = seededRandom(0xae4d + aead.name.length);
+      for (let n = 0; n <= 1300; n++) {
+        const nonceBytes = n % 2 === 0 ? 12 : 24;
+        const key = randomBytes(random, 32);
+        const nonce = randomBytes(random, nonceBytes);
+        const aad = randomBytes(random, n % 41);
+        const data = randomBytes(random, n);
+        const sealed = seal(aead, key, nonce, aad, data);
+        const expected = seal(nobleAead, key, nonce, aad, data);
+        if (toHex(sealed) !== toHex(expected)) throw new Error(`length ${n}, nonce ${nonceBytes}: differs from noble`);
+        const opened = open(aead, key, nonce, aad, sealed);
+        if (opened === null || toHex(opened) !== toHex(data)) throw new Error(`length ${n}: did not round-trip`);
+        sealed[(n * 7) % sealed.length]! ^= 0x10;
+        if (open(aead, key, nonce, aad, sealed) !== null) throw new Error(`length ${n}: tampering accepted`);
+      }
+    });
+
+    test('large inputs and AAD beyond the backends’ initial scratch sizes', () => {
+      const random = seededRandom(7);
+      for (const [dataBytes, aadBytes] of [[5000, 300], [70_000, 10], [100, 0]] as const) {
+        const key = randomBytes(random, 32);
+        const nonce = randomBytes(random, 24);
+        const aad = randomBytes(random, aadBytes);
+        const data = randomBytes(random, dataBytes);
+        const sealed = seal(aead, key, nonce, aad, data);
+        expect(toHex(sealed)).toBe(toHex(seal(nobleAead, key, nonce, aad, data)));
+        expect(toHex(open(aead, key, nonce, aad, sealed) ?? new Uint8Array(0))).toBe(toHex(data));
+      }
+    });
+
+    test('misuse fails loudly; truncated input is just inauthentic', () => {
+      const out = new Uint8Array(SUNSCREEN.length + AEAD_TAG_BYTES);
+      expect(() => aead.seal(KEY.subarray(1), VECTORS[0]!.nonce, AAD, SUNSCREEN, out)).toThrow(AeadError);
+      expect(() => aead.seal(KEY, new Uint8Array(16), AAD, SUNSCREEN, out)).toThrow(AeadError);
+      expect(() => aead.seal(KEY, VECTORS[0]!.nonce, AAD, SUNSCREEN, out.subarray(1))).toThrow(AeadError);
+      expect(() => aead.open(KEY, VECTORS[0]!.nonce, AAD, VECTORS[0]!.sealed, out)).toThrow(AeadError);
+      expect(aead.open(KEY, VECTORS[0]!.nonce, AAD, new Uint8Array(15), new Uint8Array(0))).toBe(false);
+    });
+  });
+}
+
+describe('pure-ts Poly1305', () => {
+  const mac = (key: Uint8Array, msg: Uint8Array): string => {
+    const out = new Uint8Array(16);
+    poly1305(key, msg, out);
+    return toHex(out);
+  };
+  const rs = (r: string, s = ''): Uint8Array => hex(r.padEnd(32, '0') + s.padEnd(32, '0'));
+
+  test('RFC 8439 §2.5.2', () => {
+    const key = hex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b');
+    expect(mac(key, new TextEncoder().encode('Cryptographic Forum Research Group'))).toBe('a8061dc1305136c6c22b8baf0c0127a9');
+  });
+
+  // RFC 8439 A.3 #5–#11 exercise the carries and the final reduction mod 2^130 - 5.
+  test.each([
+    ['#5', rs('02'), 'ff'.repeat(16), '03'.padEnd(32, '0')],
+    ['#6', rs('02', 'ff'.repeat(16)), '02'.padEnd(32, '0'), '03'.padEnd(32, '0')],
+    ['#7', rs('01'), 'ff'.repeat(16) + 'f0' + 'ff'.repeat(15) + '11'.padEnd(32, '0'), '05'.padEnd(32, '0')],
+    ['#8', rs('01'), 'ff'.repeat(16) + 'fb' + 'fe'.repeat(15) + '01'.repeat(16), '00'.repeat(16)],
+    ['#9', rs('02'), 'fd' + 'ff'.repeat(15), 'fa' + 'ff'.repeat(15)],
+    [
+      '#10',
+      rs('0100000000000000040000000000000000'),
+      'e33594d7505e43b900000000000000003394d7505e4379cd01000000000000000000000000000000000000000000000001000000000000000000000000000000',
+      '14000000000000005500000000000000',
+    ],
+    [
+      '#11',
+      rs('0100000000000000040000000000000000'),
+      'e33594d7505e43b900000000000000003394d7505e4379cd010000000000000000000000000000000000000000000000',
+      '13000000000000000000000000000000',
+    ],
+  ])('RFC 8439 A.3 %s', (_, key, msg, tag) => {
+    expect(mac(key, hex(msg))).toBe(tag);
+  });
+
+  test('matches noble on random keys and messages, including all-ones extremes', () => {
+    const random = seededRandom(99);
+    for (let n = 0; n < 400; n++) {
+      const key = n % 5 === 0 ? new Uint8Array(32).fill(0xff) : randomBytes(random, 32);
+      const msg = n % 3 === 0 ? new Uint8Array(n).fill(0xff) : randomBytes(random, n);
+      expect(mac(key, msg)).toBe(toHex(noblePoly1305(msg, key)));
+    }
+  });
+});
+
+test('defaultAead is the libsodium wasm backend under Bun', () => {
+  expect(defaultAeadFallbackReason).toBeNull();
+  expect(defaultAead.name).toBe('libsodium-wasm');
+});
