@@ -44,7 +44,8 @@ export class Lobby {
 
   /** Players in the order they joined. */
   list(): LobbyPlayer[] {
-    return [...this.players.values()].sort((a, b) => a.joinedAt - b.joinedAt || a.clientIndex - b.clientIndex);
+    // Stable sort: players who joined in the same instant keep their arrival order.
+    return [...this.players.values()].sort((a, b) => a.joinedAt - b.joinedAt);
   }
 
   get(clientIndex: number): LobbyPlayer | undefined {
