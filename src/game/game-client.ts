@@ -6,7 +6,7 @@
 import { ClientState, clientStateName, NetcodeClient } from '../protocol/netcode/client.ts';
 import type { Difficulty } from './lobby.ts';
 import { CHANNEL_RELIABLE, type ClientMessage, decodeServerMessage, encodeMessage, type ServerMessage } from './messages.ts';
-import type { PeerLink } from './peer-link.ts';
+import type { GameLink } from './peer-link.ts';
 import type { ScoreLine } from './round.ts';
 
 export type GamePhase = 'connecting' | 'lobby' | 'countdown' | 'playing' | 'results' | 'closed';
@@ -41,7 +41,7 @@ export interface GameView {
 
 export interface GameClientOptions {
   protocolId: bigint;
-  createLink: () => PeerLink;
+  createLink: () => GameLink;
   send(data: Uint8Array, host: string, port: number): void;
   onChange?(view: GameView): void;
   /** Channel messages other than the reliable lobby channel (the arena's snapshots). */
@@ -69,7 +69,7 @@ export class GameClient {
     pingMs: 0,
   };
   private readonly netcode: NetcodeClient;
-  private link: PeerLink;
+  private link: GameLink;
   private countdownEndsAt = 0;
   /** Set once the game ended on purpose, so the disconnect that follows is not reported as a failure. */
   private finished = false;
@@ -147,19 +147,19 @@ export class GameClient {
 
   private flush(now: number): void {
     if (!this.netcode.connected) return;
-    for (const packet of this.link.takePackets(now)) this.netcode.sendPayload(packet, now);
+    this.link.flush(now, (packet) => this.netcode.sendPayload(packet, now));
   }
 
   private onPayload(payload: Uint8Array): void {
     this.link.receivePacket(payload, this.now);
-    for (const bytes of this.link.receive(CHANNEL_RELIABLE)) {
+    for (const bytes of this.link.drain(CHANNEL_RELIABLE)) {
       const message = decodeServerMessage(bytes);
       if (message) this.onMessage(message);
     }
     for (const channel of this.options.gameChannels ?? []) {
-      for (const bytes of this.link.receive(channel)) this.options.onGameMessage?.(channel, bytes);
+      for (const bytes of this.link.drain(channel)) this.options.onGameMessage?.(channel, bytes);
     }
-    this.view.pingMs = Math.round(this.link.rttMs);
+    this.view.pingMs = Math.round(this.link.stats.rttSeconds * 1000);
     this.changed();
   }
 

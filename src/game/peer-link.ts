@@ -1,27 +1,33 @@
 /**
- * What a game session needs from the reliability layer for one peer: numbered channels of messages over
- * netcode payloads. Kept as a small interface so that game rules can be tested without the real layer, and so
- * that the session never depends on how acks or slicing work.
+ * What a game needs from the reliability layer for one peer: numbered channels of messages over netcode
+ * payloads. The reliability layer's `PeerLink` satisfies it as is; game-rule tests use a lossless fake.
  */
-export interface PeerLink {
-  /** Queues a message; throws (a clear error) if the channel's limits are exceeded. */
+import { PeerLink } from '../protocol/reliability/index.ts';
+
+export interface GameLink {
+  /** Queues a message; throws a clear error if the channel's limits are exceeded. */
   send(channel: number, message: Uint8Array): void;
-  /** One netcode payload from the peer. Malformed ones are counted in `invalidPackets`, never thrown. */
-  receivePacket(payload: Uint8Array, now: number): void;
-  /** The netcode payloads to send now (acks, new messages, resends), each ≤ 1200 bytes. */
-  takePackets(now: number): Uint8Array[];
+  /** One netcode payload from the peer. Malformed ones are counted in `stats.invalidPackets`, never thrown. */
+  receivePacket(payload: Uint8Array, now: number): unknown;
   /** Messages delivered on a channel since the last call, in delivery order. */
-  receive(channel: number): Uint8Array[];
-  readonly rttMs: number;
-  readonly invalidPackets: number;
+  drain(channel: number): Uint8Array[];
+  /** Hands every payload due now (acks, new messages, resends) to `sink`; the bytes are reused after the call. */
+  flush(now: number, sink: (payload: Uint8Array) => void): number;
+  readonly stats: { readonly rttSeconds: number; readonly invalidPackets: number };
 }
 
-/** Channel numbers shared by server and clients: both ends must configure the same list. */
+/** Channel numbers shared by server and clients: both ends configure the same list. */
 export const Channel = {
   /** Lobby, chat, start, countdown, results: reliable and ordered, JSON validated by TypeBox. */
   Reliable: 0,
-  /** Client inputs, repeated in each packet so loss is covered by the next one. */
+  /** Client inputs, each packet repeating the last few so a loss is covered by the next one. */
   Input: 1,
-  /** Server snapshots; only the newest matters. */
+  /** Server snapshots: only the newest matters. */
   Snapshot: 2,
 } as const;
+
+export function createGameLink(): GameLink {
+  return new PeerLink({
+    channels: [{ kind: 'reliable-ordered' }, { kind: 'unreliable' }, { kind: 'unreliable-sequenced' }],
+  });
+}

@@ -10,7 +10,7 @@
 import type { GameReport, WorkerExitReason, WorkerPhase } from '../workers/messages.ts';
 import { type Difficulty, Lobby } from './lobby.ts';
 import { CHANNEL_RELIABLE, type ClientMessage, decodeClientMessage, encodeMessage, sanitizeChat, sanitizeName, type ServerMessage } from './messages.ts';
-import type { PeerLink } from './peer-link.ts';
+import type { GameLink } from './peer-link.ts';
 import type { Round, RoundFactory } from './round.ts';
 
 export type ReportOutcome = { ok: true } | { ok: false; reason: string };
@@ -34,14 +34,14 @@ export interface SessionOptions {
   countdownSeconds?: number;
   /** Invalid messages or packets from one player before it is disconnected. */
   maxInvalidPerPlayer?: number;
-  createLink: () => PeerLink;
+  createLink: () => GameLink;
   createRound: RoundFactory;
 }
 
 interface Player {
   readonly index: number;
   readonly name: string;
-  readonly link: PeerLink;
+  readonly link: GameLink;
   invalid: number;
 }
 
@@ -135,17 +135,17 @@ export class GameSession {
     const player = this.players.get(clientIndex);
     if (!player) return;
     this.lastNow = now;
-    const invalidBefore = player.link.invalidPackets;
+    const invalidBefore = player.link.stats.invalidPackets;
     player.link.receivePacket(payload, now);
-    if (player.link.invalidPackets > invalidBefore) this.strike(player, 'invalid packet');
-    for (const bytes of player.link.receive(CHANNEL_RELIABLE)) {
+    if (player.link.stats.invalidPackets > invalidBefore) this.strike(player, 'invalid packet');
+    for (const bytes of player.link.drain(CHANNEL_RELIABLE)) {
       const message = decodeClientMessage(bytes);
       if (!message) this.strike(player, 'invalid message');
       else this.onMessage(player, message, now);
       if (!this.players.has(clientIndex)) return;
     }
     if (this.round) {
-      for (const [channel, messages] of this.round.channels().map((c) => [c, player.link.receive(c)] as const)) {
+      for (const [channel, messages] of this.round.channels().map((c) => [c, player.link.drain(c)] as const)) {
         for (const bytes of messages) if (!this.round.onMessage(clientIndex, channel, bytes, now)) this.strike(player, 'invalid game message');
       }
     }
@@ -280,7 +280,7 @@ export class GameSession {
       index: p.clientIndex,
       name: p.name,
       host: p.clientIndex === hostIndex,
-      pingMs: Math.round(this.players.get(p.clientIndex)?.link.rttMs ?? 0),
+      pingMs: Math.round((this.players.get(p.clientIndex)?.link.stats.rttSeconds ?? 0) * 1000),
     }));
     const message: ServerMessage = { type: 'lobby', players, secondsLeft: Math.ceil(this.lobby.secondsUntilIdleClose(now)) };
     if (hostIndex !== undefined) message.hostIndex = hostIndex;
@@ -303,7 +303,7 @@ export class GameSession {
 
   private flush(now: number): void {
     for (const player of this.players.values()) {
-      for (const packet of player.link.takePackets(now)) this.host.sendPayload(player.index, packet);
+      player.link.flush(now, (packet) => this.host.sendPayload(player.index, packet));
     }
   }
 
