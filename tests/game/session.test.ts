@@ -27,7 +27,7 @@ class Harness {
       sendPayload: (index, payload) => {
         const link = this.clientLinks.get(index)!;
         link.receivePacket(payload);
-        for (const bytes of link.receive(0)) this.inbox.get(index)!.push(decodeServerMessage(bytes)!);
+        for (const bytes of link.drain(0)) this.inbox.get(index)!.push(decodeServerMessage(bytes)!);
       },
       disconnect: (index) => {
         this.disconnected.push(index);
@@ -58,7 +58,7 @@ class Harness {
   say(index: number, message: ClientMessage) {
     const link = new FakeLink();
     link.send(0, encodeMessage(message));
-    for (const p of link.takePackets()) this.session.payload(index, p, this.now);
+    link.flush(this.now, (p) => this.session.payload(index, p, this.now));
     this.session.update(this.now);
   }
 
