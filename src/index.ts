@@ -1,18 +1,87 @@
 #!/usr/bin/env bun
-import { Elysia } from 'elysia';
+/**
+ * The `huddle` command. `huddle` and `huddle serve` run the matchmaker; `--help` and `--version` answer and exit.
+ * Other subcommands plug into COMMANDS (the lead adds `bot`: `COMMANDS.bot = runBot`, with its own --help).
+ */
 import pkg from '../package.json' with { type: 'json' };
+import { parseConfig, serveHelp } from './config.ts';
+import { createLogger, resolveLogFormat } from './log.ts';
+import { startServer } from './matchmaker/server.ts';
 
-// Placeholder entry until the matchmaker lands (issue 3): it serves /healthz so `npm start` works end to end.
-const args = process.argv.slice(2);
-if (args.includes('--version')) {
-  console.log(`huddle ${pkg.version}`);
-  process.exit(0);
+/** A subcommand gets the arguments after its name and resolves to the exit code. */
+export type Command = (args: string[]) => Promise<number>;
+
+export const COMMANDS: Record<string, Command> = {
+  serve: runServe,
+};
+
+async function runServe(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(serveHelp());
+    return 0;
+  }
+  const parsed = parseConfig(args, process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`huddle: ${parsed.error}\n`);
+    return 2;
+  }
+  const config = parsed.config;
+  const log = createLogger({ format: resolveLogFormat(config.logFormat) });
+  let server;
+  try {
+    server = await startServer({ config, log });
+  } catch (error) {
+    process.stderr.write(`huddle: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  // The one line scripts wait for.
+  process.stdout.write(`huddle ${pkg.version} listening on ${server.url}\n`);
+  log.info('server.ready', { url: server.url, version: pkg.version });
+
+  const done = Promise.withResolvers<number>();
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      // A second signal means "now": skip the drain.
+      done.resolve(1);
+      return;
+    }
+    signalled = true;
+    log.info('server.signal', { reason: signal });
+    server.stop(`the server is shutting down (${signal})`).then(
+      () => done.resolve(0),
+      (error: unknown) => {
+        log.error('server.stop_failed', { message: error instanceof Error ? error.message : String(error) });
+        done.resolve(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return done.promise;
 }
-if (args.includes('--help')) {
-  console.log('usage: huddle [serve] [--port N]\n  --port N   HTTP port (default 8080, 0 = any free port)');
-  process.exit(0);
+
+function usage(): string {
+  return `huddle ${pkg.version}: self-hosted real-time multiplayer games for groups of friends\n\n${serveHelp()}\ncommands: ${Object.keys(COMMANDS).join(', ')} (default: serve); "huddle COMMAND --help" for each\n`;
 }
-const portArg = args.indexOf('--port');
-const port = Number(portArg >= 0 ? args[portArg + 1] : process.env.HUDDLE_PORT ?? 8080);
-const app = new Elysia().get('/healthz', () => ({ status: 'ok' })).listen({ port, hostname: '0.0.0.0' });
-console.log(`huddle ${pkg.version} listening on http://${app.server?.hostname}:${app.server?.port}`);
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`huddle ${pkg.version}\n`);
+    return 0;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (first === undefined || first.startsWith('-')) return runServe(argv);
+  const command = COMMANDS[first];
+  if (!command) {
+    process.stderr.write(`huddle: unknown command ${JSON.stringify(first)} (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  return command(rest);
+}
+
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

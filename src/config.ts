@@ -1,0 +1,201 @@
+/**
+ * Settings of `huddle serve`: every one is a flag and a HUDDLE_* environment variable (the flag wins), with an
+ * embedded default that works on one machine. Parsing is a pure function of argv and env so it can be tested
+ * without a process; the CLI prints the error or the help text that it returns.
+ */
+import { parseAddress } from './protocol/netcode/address.ts';
+
+export type LogFormat = 'auto' | 'json' | 'text';
+
+export interface Config {
+  /** HTTP listen address. */
+  host: string;
+  /** HTTP port; 0 = any free port. */
+  port: number;
+  /** Address put into connect tokens for native UDP clients (an IP literal: tokens carry addresses, not names). */
+  publicHost: string;
+  /** Inclusive UDP port range for game workers. */
+  gamePorts: { first: number; last: number };
+  maxGames: number;
+  /** Players per game; a create request may ask for fewer. */
+  maxPlayers: number;
+  dataDir: string;
+  /** Seconds a lobby may idle before the worker closes it. */
+  lobbyTimeoutSeconds: number;
+  roundSeconds: number;
+  /** When set, creating a game needs `Authorization: Bearer <token>`; joining never does. */
+  createToken: string | undefined;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+  /** Failed join attempts allowed per client address per minute (token bucket, this is also the burst). */
+  joinFailuresPerAddress: number;
+  /** Failed join attempts allowed across all clients per minute. */
+  joinFailuresGlobal: number;
+  /** Lifetime of a connect token; a slow player asks again with the passcode. */
+  tokenExpirySeconds: number;
+  /** A worker that is not ready this long after launch is stopped and the creator gets 503. */
+  workerStartTimeoutMs: number;
+  /** A worker silent on its channel this long is considered hung, terminated and its game failed. */
+  heartbeatTimeoutMs: number;
+  logFormat: LogFormat;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; error: string };
+
+interface Setting {
+  readonly key: keyof Config;
+  readonly flag: string;
+  readonly env: string;
+  /** Default as shown in --help; undefined = unset. */
+  readonly fallback: string | undefined;
+  readonly meaning: string;
+  /** Converts the text, or returns an error string (without the setting's name). */
+  readonly parse: (text: string) => Config[keyof Config] | SettingError;
+}
+
+class SettingError {
+  constructor(readonly message: string) {}
+}
+
+function integer(min: number, max: number) {
+  return (text: string): number | SettingError => {
+    if (!/^\d+$/.test(text.trim())) return new SettingError(`expected a whole number from ${min} to ${max}`);
+    const value = Number(text.trim());
+    if (value < min || value > max) return new SettingError(`must be from ${min} to ${max}`);
+    return value;
+  };
+}
+
+function nonEmpty(text: string): string | SettingError {
+  return text.trim() === '' ? new SettingError('must not be empty') : text.trim();
+}
+
+function ipLiteral(text: string): string | SettingError {
+  const host = text.trim();
+  try {
+    parseAddress(host.includes(':') ? `[${host}]:1` : `${host}:1`);
+    return host;
+  } catch {
+    return new SettingError('must be an IPv4 or IPv6 address (connect tokens carry addresses, not host names)');
+  }
+}
+
+function portRange(text: string): Config['gamePorts'] | SettingError {
+  const match = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(text);
+  if (!match) return new SettingError('expected FIRST-LAST, e.g. 40000-40099');
+  const first = Number(match[1]);
+  const last = Number(match[2]);
+  if (first < 1 || last > 65535) return new SettingError('ports must be from 1 to 65535');
+  if (first > last) return new SettingError(`the first port (${first}) is above the last (${last})`);
+  return { first, last };
+}
+
+function logFormat(text: string): LogFormat | SettingError {
+  const value = text.trim();
+  return value === 'auto' || value === 'json' || value === 'text'
+    ? value
+    : new SettingError('expected auto, json or text');
+}
+
+/** The single table behind parsing and --help, so the two cannot drift apart. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'host', flag: '--host', env: 'HUDDLE_HOST', fallback: '0.0.0.0', meaning: 'HTTP listen address (game UDP ports bind here too)', parse: nonEmpty },
+  { key: 'port', flag: '--port', env: 'HUDDLE_PORT', fallback: '8080', meaning: 'HTTP port (0 = any free port, printed at start)', parse: integer(0, 65535) },
+  { key: 'publicHost', flag: '--public-host', env: 'HUDDLE_PUBLIC_HOST', fallback: '127.0.0.1', meaning: 'IP address put into connect tokens for native UDP clients', parse: ipLiteral },
+  { key: 'gamePorts', flag: '--game-ports', env: 'HUDDLE_GAME_PORTS', fallback: '40000-40099', meaning: 'UDP port range for game workers', parse: portRange },
+  { key: 'maxGames', flag: '--max-games', env: 'HUDDLE_MAX_GAMES', fallback: '32', meaning: 'live games at once', parse: integer(1, 10000) },
+  { key: 'maxPlayers', flag: '--max-players', env: 'HUDDLE_MAX_PLAYERS', fallback: '8', meaning: 'players per game (a create request may ask for fewer)', parse: integer(1, 64) },
+  { key: 'dataDir', flag: '--data-dir', env: 'HUDDLE_DATA_DIR', fallback: './huddle-data', meaning: 'directory of the SQLite results store (created if missing)', parse: nonEmpty },
+  { key: 'lobbyTimeoutSeconds', flag: '--lobby-timeout', env: 'HUDDLE_LOBBY_TIMEOUT', fallback: '300', meaning: 'seconds a lobby may idle before it closes', parse: integer(1, 86400) },
+  { key: 'roundSeconds', flag: '--round-seconds', env: 'HUDDLE_ROUND_SECONDS', fallback: '120', meaning: 'length of a round in seconds', parse: integer(1, 3600) },
+  { key: 'createToken', flag: '--create-token', env: 'HUDDLE_CREATE_TOKEN', fallback: undefined, meaning: 'if set, creating a game needs "Authorization: Bearer <token>" (joining never does)', parse: nonEmpty },
+  { key: 'maxBodyBytes', flag: '--max-body-bytes', env: 'HUDDLE_MAX_BODY_BYTES', fallback: '16384', meaning: 'largest accepted request body in bytes', parse: integer(256, 16 * 1024 * 1024) },
+  { key: 'joinFailuresPerAddress', flag: '--join-failures-per-address', env: 'HUDDLE_JOIN_FAILURES_PER_ADDRESS', fallback: '10', meaning: 'failed joins (wrong passcode) allowed per client address per minute', parse: integer(1, 100000) },
+  { key: 'joinFailuresGlobal', flag: '--join-failures-global', env: 'HUDDLE_JOIN_FAILURES_GLOBAL', fallback: '300', meaning: 'failed joins allowed across all clients per minute', parse: integer(1, 10000000) },
+  { key: 'tokenExpirySeconds', flag: '--token-expiry', env: 'HUDDLE_TOKEN_EXPIRY', fallback: '30', meaning: 'seconds a connect token stays valid', parse: integer(5, 3600) },
+  { key: 'workerStartTimeoutMs', flag: '--worker-start-timeout-ms', env: 'HUDDLE_WORKER_START_TIMEOUT_MS', fallback: '5000', meaning: 'a game worker not ready by then is stopped (503 to the creator)', parse: integer(50, 120000) },
+  { key: 'heartbeatTimeoutMs', flag: '--heartbeat-timeout-ms', env: 'HUDDLE_HEARTBEAT_TIMEOUT_MS', fallback: '3000', meaning: 'a game worker silent this long is terminated and its game failed', parse: integer(100, 120000) },
+  { key: 'logFormat', flag: '--log-format', env: 'HUDDLE_LOG_FORMAT', fallback: 'auto', meaning: 'auto (JSON lines unless stdout is a terminal), json or text', parse: logFormat },
+];
+
+/**
+ * Parses `serve` options. argv holds only the options (no program name, no subcommand); env is the process
+ * environment. Accepts `--flag value` and `--flag=value`.
+ */
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const fromFlags = new Map<Setting, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const setting = SETTINGS.find((s) => s.flag === flag);
+    if (!setting) return { ok: false, error: `unknown option ${JSON.stringify(arg)} (see --help)` };
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined) return { ok: false, error: `${flag} needs a value` };
+    fromFlags.set(setting, value);
+  }
+  const values: Partial<Record<keyof Config, Config[keyof Config]>> = {};
+  for (const setting of SETTINGS) {
+    const flagValue = fromFlags.get(setting);
+    const envValue = env[setting.env];
+    const source = flagValue !== undefined ? setting.flag : envValue !== undefined ? setting.env : 'default';
+    const text = flagValue ?? envValue ?? setting.fallback;
+    if (text === undefined) continue;
+    const parsed = setting.parse(text);
+    if (parsed instanceof SettingError) {
+      return { ok: false, error: `invalid ${source === 'default' ? setting.flag : source} ${JSON.stringify(text)}: ${parsed.message}` };
+    }
+    values[setting.key] = parsed;
+  }
+  const config = { ...values, createToken: values.createToken } as Config;
+  const portCount = config.gamePorts.last - config.gamePorts.first + 1;
+  if (config.port !== 0 && config.port >= config.gamePorts.first && config.port <= config.gamePorts.last) {
+    return { ok: false, error: `the HTTP port ${config.port} lies inside the game port range ${config.gamePorts.first}-${config.gamePorts.last}` };
+  }
+  if (config.heartbeatTimeoutMs < 4 * HEARTBEAT_FLOOR_MS) {
+    return { ok: false, error: `--heartbeat-timeout-ms must be at least ${4 * HEARTBEAT_FLOOR_MS}` };
+  }
+  // More games than ports can never run; say so instead of failing at the first unlucky create.
+  if (config.maxGames > portCount) {
+    return { ok: false, error: `--max-games ${config.maxGames} exceeds the ${portCount} ports of --game-ports ${config.gamePorts.first}-${config.gamePorts.last}` };
+  }
+  return { ok: true, config };
+}
+
+/** Workers heartbeat at a quarter of the timeout, but never faster than this. */
+export const HEARTBEAT_FLOOR_MS = 25;
+
+export function heartbeatIntervalMs(config: Pick<Config, 'heartbeatTimeoutMs'>): number {
+  return Math.max(HEARTBEAT_FLOOR_MS, Math.floor(config.heartbeatTimeoutMs / 4));
+}
+
+/** The defaults alone, as `huddle` with no arguments and an empty environment would use them. */
+export function defaultConfig(): Config {
+  const result = parseConfig([], {});
+  if (!result.ok) throw new Error(`embedded defaults are invalid: ${result.error}`);
+  return result.config;
+}
+
+export function serveHelp(): string {
+  const rows = SETTINGS.map((s) => {
+    const left = `  ${s.flag} <value>`;
+    const dflt = s.fallback === undefined ? 'unset' : s.fallback;
+    return `${left.padEnd(36)}${s.meaning}\n${''.padEnd(36)}env ${s.env}, default ${dflt}`;
+  });
+  return [
+    'usage: huddle [serve] [options]',
+    '       huddle --help | --version',
+    '',
+    'Serves the matchmaker HTTP API and starts one game worker per game on its own UDP port.',
+    'Every option is also an environment variable; the flag wins. Both --flag value and --flag=value work.',
+    '',
+    'options:',
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,67 @@
+/**
+ * The few Prometheus metrics huddle exposes, rendered by hand in the text exposition format (version 0.0.4):
+ * a dependency for five metrics would be more code to trust than this.
+ */
+export const GAME_STATES = ['starting', 'lobby', 'in_progress', 'finished', 'failed'] as const;
+export type GameState = (typeof GAME_STATES)[number];
+
+export const JOIN_OUTCOMES = ['ok', 'wrong_passcode', 'started', 'full', 'rate_limited', 'invalid_name', 'unavailable'] as const;
+export type JoinOutcome = (typeof JOIN_OUTCOMES)[number];
+
+/** Seconds; a Bun worker starts in ~4 ms, the first one in a process in ~15 ms. */
+const START_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+
+export interface LiveSnapshot {
+  gamesByState: Record<GameState, number>;
+  playersConnected: number;
+}
+
+export class Metrics {
+  gamesStarted = 0;
+  gamesFinished = 0;
+  gamesFailed = 0;
+  private readonly joins = new Map<JoinOutcome, number>(JOIN_OUTCOMES.map((o) => [o, 0]));
+  private readonly startBuckets = START_BUCKETS.map(() => 0);
+  private startCount = 0;
+  private startSum = 0;
+
+  join(outcome: JoinOutcome): void {
+    this.joins.set(outcome, (this.joins.get(outcome) ?? 0) + 1);
+  }
+
+  joinCount(outcome: JoinOutcome): number {
+    return this.joins.get(outcome) ?? 0;
+  }
+
+  workerStarted(seconds: number): void {
+    this.startCount++;
+    this.startSum += seconds;
+    START_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) this.startBuckets[i] = (this.startBuckets[i] ?? 0) + 1;
+    });
+  }
+
+  render(live: LiveSnapshot): string {
+    const lines: string[] = [];
+    const family = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+    family('huddle_games', 'gauge', 'Games holding a slot (their worker is running), by state.');
+    for (const state of GAME_STATES) lines.push(`huddle_games{state="${state}"} ${live.gamesByState[state]}`);
+    family('huddle_players_connected', 'gauge', 'Players connected to live games, as their workers report.');
+    lines.push(`huddle_players_connected ${live.playersConnected}`);
+    family('huddle_games_started_total', 'counter', 'Games whose worker became ready.');
+    lines.push(`huddle_games_started_total ${this.gamesStarted}`);
+    family('huddle_games_finished_total', 'counter', 'Games that ended normally (results stored or lobby closed).');
+    lines.push(`huddle_games_finished_total ${this.gamesFinished}`);
+    family('huddle_games_failed_total', 'counter', 'Games that failed (worker crashed, hung, exited early or never got ready).');
+    lines.push(`huddle_games_failed_total ${this.gamesFailed}`);
+    family('huddle_worker_start_seconds', 'histogram', 'Time from launching a game worker to its ready message.');
+    START_BUCKETS.forEach((le, i) => lines.push(`huddle_worker_start_seconds_bucket{le="${le}"} ${this.startBuckets[i]}`));
+    lines.push(`huddle_worker_start_seconds_bucket{le="+Inf"} ${this.startCount}`);
+    lines.push(`huddle_worker_start_seconds_sum ${this.startSum}`);
+    lines.push(`huddle_worker_start_seconds_count ${this.startCount}`);
+    family('huddle_join_attempts_total', 'counter', 'Join-by-passcode attempts, by outcome.');
+    for (const outcome of JOIN_OUTCOMES) lines.push(`huddle_join_attempts_total{outcome="${outcome}"} ${this.joinCount(outcome)}`);
+    return `${lines.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,556 @@
+/**
+ * The game registry: the single owner of every game's state (`starting → lobby → in_progress → finished`, or
+ * `failed` from any of them), its slot, its UDP port, its passcode and its secrets. Routes only call it.
+ *
+ * Accounting rule: a game holds its slot and port from `create` until its launcher reports `exit` (the worker is
+ * gone and the port can be bound again), and releases them exactly once, whatever ended it.
+ */
+import type { Config } from '../config.ts';
+import type { Difficulty } from '../game/lobby.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { HUDDLE_PROTOCOL_ID } from '../protocol/constants.ts';
+import { FAILURE_CAUSES, type GameHandle, type GameLauncher, type LauncherEvent } from '../workers/launcher.ts';
+import type { GameReport } from '../workers/messages.ts';
+import { GameError } from './errors.ts';
+import { GAME_STATES, type GameState, Metrics } from './metrics.ts';
+import { PasscodeBook } from './passcodes.ts';
+import { PortPool } from './ports.ts';
+import type { ResultsStore, StoredGame } from './results-store.ts';
+import { newGameId, randomBytes, SECRET_BYTES, secretMatches } from './secrets.ts';
+import { ClientIds, mintConnectToken, sanitizeDisplayName } from './tokens.ts';
+
+export type RegistrySettings = Pick<
+  Config,
+  | 'maxGames'
+  | 'maxPlayers'
+  | 'gamePorts'
+  | 'publicHost'
+  | 'lobbyTimeoutSeconds'
+  | 'roundSeconds'
+  | 'tokenExpirySeconds'
+  | 'workerStartTimeoutMs'
+  | 'heartbeatTimeoutMs'
+> & {
+  /** Address the game workers bind their UDP sockets on. */
+  bindHost: string;
+  heartbeatIntervalMs: number;
+};
+
+export interface RegistryOptions {
+  settings: RegistrySettings;
+  launcher: GameLauncher;
+  store: ResultsStore;
+  /** Absolute URL of the report route for a game; the server knows its own address only once it listens. */
+  reportUrl: (gameId: string) => string;
+  metrics?: Metrics;
+  log?: Logger;
+  /** Wall clock, unix ms (token timestamps, createdAt). */
+  now?: () => number;
+  /** Monotonic ms (start latency, backstop deadlines). */
+  clock?: () => number;
+  /** Dead games kept in memory for status queries (finished ones are also in the store). */
+  historyLimit?: number;
+}
+
+/** Backstops for workers that outstay their welcome; the worker itself is expected to end well before. */
+export const BACKSTOP = {
+  /** An empty lobby is ended this long after the worker's own lobby timeout would have. */
+  emptyLobbyGraceMs: 30_000,
+  /** A round is ended this long after its nominal length (countdown and reporting included). */
+  roundGraceMs: 60_000,
+  /** A finished game's worker is stopped this long after its results were stored. */
+  finishedGraceMs: 30_000,
+} as const;
+
+type EndState = { state: 'finished' | 'failed'; reason: string };
+
+interface GameRecord {
+  readonly id: string;
+  /** The host's display name, which also names the game. */
+  readonly name: string;
+  readonly passcode: string;
+  readonly port: number;
+  readonly maxPlayers: number;
+  readonly createdAt: number;
+  readonly launchedAt: number;
+  state: GameState;
+  difficulty: Difficulty | undefined;
+  players: number;
+  playerNames: string[] | undefined;
+  /** Monotonic ms when the player count last became 0 (or ready, which starts empty). */
+  emptySince: number | undefined;
+  /** Monotonic ms of the last state change. */
+  stateSince: number;
+  endReason: string | undefined;
+  readonly privateKey: Uint8Array;
+  readonly reportToken: Uint8Array;
+  readonly clientIds: ClientIds;
+  handle: GameHandle | undefined;
+  /** True from create until the launcher's exit: the slot and port are in use. */
+  slotHeld: boolean;
+  /** Why we asked the worker to stop, and what the game then becomes. */
+  stopIntent: EndState | undefined;
+  readonly started: PromiseWithResolvers<void>;
+  readonly exited: PromiseWithResolvers<void>;
+}
+
+export interface GameStatus {
+  gameId: string;
+  state: GameState;
+  players: number;
+  maxPlayers: number;
+  difficulty: Difficulty | null;
+  /** ISO 8601; null for games known only from the results store. */
+  createdAt: string | null;
+  /** Why the game ended, once it has (e.g. `round_over`, `lobby_idle`, `heartbeat_timeout`). */
+  endReason: string | null;
+}
+
+export interface PlayerTicket {
+  gameId: string;
+  port: number;
+  serverAddress: string;
+  connectToken: string;
+  /** ISO 8601. */
+  expiresAt: string;
+}
+
+export interface CreatedGame extends PlayerTicket {
+  passcode: string;
+  maxPlayers: number;
+}
+
+export interface ReportAck {
+  gameId: string;
+  state: GameState;
+}
+
+export class GameRegistry {
+  private readonly games = new Map<string, GameRecord>();
+  private readonly ports: PortPool;
+  private readonly passcodes = new PasscodeBook();
+  private readonly settings: RegistrySettings;
+  private readonly launcher: GameLauncher;
+  private readonly store: ResultsStore;
+  private readonly reportUrl: (gameId: string) => string;
+  readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly clock: () => number;
+  private readonly historyLimit: number;
+  private liveCount = 0;
+  private drainingFlag = false;
+  private readonly endedListeners = new Set<(gameId: string) => void>();
+
+  constructor(options: RegistryOptions) {
+    this.settings = options.settings;
+    this.launcher = options.launcher;
+    this.store = options.store;
+    this.reportUrl = options.reportUrl;
+    this.metrics = options.metrics ?? new Metrics();
+    this.log = options.log ?? silentLogger;
+    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? (() => performance.now());
+    this.historyLimit = options.historyLimit ?? 1000;
+    this.ports = new PortPool(options.settings.gamePorts.first, options.settings.gamePorts.last);
+  }
+
+  /** Games holding a slot (their worker has not exited yet). */
+  get live(): number {
+    return this.liveCount;
+  }
+
+  get freePorts(): number {
+    return this.ports.available;
+  }
+
+  get draining(): boolean {
+    return this.drainingFlag;
+  }
+
+  /**
+   * Where a live game's server listens, for the relay; undefined once the game no longer holds its slot (and for
+   * games still starting, which nobody has a token for yet).
+   */
+  resolveLive(gameId: string): { port: number } | undefined {
+    const record = this.games.get(gameId);
+    return record?.slotHeld && record.state !== 'starting' ? { port: record.port } : undefined;
+  }
+
+  /** Calls `listener(gameId)` whenever a game releases its slot (the relay closes its tunnels). Returns an unsubscribe. */
+  onGameEnded(listener: (gameId: string) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  /**
+   * Starts a game and resolves once its worker is ready, with the host's ticket. Never leaves a half-started
+   * game: on any failure the slot and port are released (the port once the worker has closed) and a GameError
+   * (`capacity`, `no_ports`, `draining`, `start_failed`, `invalid_name`, `validation_failed`) is thrown.
+   */
+  async create(request: { name: string; maxPlayers?: number }): Promise<CreatedGame> {
+    if (this.drainingFlag) throw new GameError('draining', 'the server is shutting down and takes no new games');
+    const name = requireName(request.name);
+    const maxPlayers = request.maxPlayers ?? this.settings.maxPlayers;
+    if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > this.settings.maxPlayers) {
+      throw new GameError('validation_failed', `maxPlayers must be from 1 to ${this.settings.maxPlayers}`);
+    }
+    if (this.liveCount >= this.settings.maxGames) {
+      throw new GameError('capacity', `all ${this.settings.maxGames} game slots are in use; try again when a game ends`);
+    }
+    const port = this.ports.take();
+    if (port === undefined) {
+      throw new GameError('no_ports', `all ${this.ports.size} game ports are in use; try again when a game ends`);
+    }
+
+    const id = newGameId();
+    const record: GameRecord = {
+      id,
+      name,
+      passcode: this.passcodes.issue(id),
+      port,
+      maxPlayers,
+      createdAt: this.now(),
+      launchedAt: this.clock(),
+      state: 'starting',
+      difficulty: undefined,
+      players: 0,
+      playerNames: undefined,
+      emptySince: undefined,
+      stateSince: this.clock(),
+      endReason: undefined,
+      privateKey: randomBytes(SECRET_BYTES),
+      reportToken: randomBytes(SECRET_BYTES),
+      clientIds: new ClientIds(),
+      handle: undefined,
+      slotHeld: true,
+      stopIntent: undefined,
+      started: Promise.withResolvers<void>(),
+      exited: Promise.withResolvers<void>(),
+    };
+    // Nobody awaits these when a game dies unseen; they must not surface as unhandled rejections.
+    record.started.promise.catch(() => {});
+    this.games.set(id, record);
+    this.liveCount++;
+    const reportToken = Buffer.from(record.reportToken).toString('base64url');
+    const privateKey = Buffer.from(record.privateKey).toString('base64');
+    this.log.protect(reportToken);
+    this.log.protect(privateKey);
+
+    try {
+      record.handle = this.launcher.launch(
+        {
+          env: {
+            gameId: id,
+            port,
+            bindHost: this.settings.bindHost,
+            publicHost: this.settings.publicHost,
+            privateKey: record.privateKey,
+            reportToken,
+            reportUrl: this.reportUrl(id),
+            maxPlayers,
+            lobbyTimeoutSeconds: this.settings.lobbyTimeoutSeconds,
+            roundSeconds: this.settings.roundSeconds,
+            protocolId: HUDDLE_PROTOCOL_ID,
+            heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+          },
+          startTimeoutMs: this.settings.workerStartTimeoutMs,
+          heartbeatTimeoutMs: this.settings.heartbeatTimeoutMs,
+        },
+        (event) => this.onEvent(record, event),
+      );
+    } catch (error) {
+      // Nothing was started, so nothing holds the port: release now.
+      this.release(record, { state: 'failed', reason: 'launch_error' });
+      this.log.error('game.launch_error', { gameId: id, message: errorMessage(error) });
+      throw new GameError('start_failed', 'the game server could not be started');
+    }
+
+    await record.started.promise;
+    return { ...this.ticket(record, name), passcode: record.passcode, maxPlayers };
+  }
+
+  /** A player's ticket into a lobby by passcode. Throws `invalid_name`, `wrong_passcode`, `game_started`, `game_full`. */
+  join(request: { passcode: string; name: string }): PlayerTicket {
+    const name = requireName(request.name);
+    const gameId = this.passcodes.lookup(request.passcode);
+    const record = gameId === undefined ? undefined : this.games.get(gameId);
+    if (!record || !record.slotHeld) throw new GameError('wrong_passcode', 'no game has that passcode');
+    if (record.state !== 'lobby') throw new GameError('game_started', 'that game has already started');
+    if (record.players >= record.maxPlayers) throw new GameError('game_full', `that game is full (${record.maxPlayers} players)`);
+    return this.ticket(record, name);
+  }
+
+  /** Public status; never a secret. Games no longer in memory are looked up in the results store. */
+  status(gameId: string): GameStatus {
+    const record = this.games.get(gameId);
+    if (record) {
+      return {
+        gameId,
+        state: record.state,
+        players: record.players,
+        maxPlayers: record.maxPlayers,
+        difficulty: record.difficulty ?? null,
+        createdAt: new Date(record.createdAt).toISOString(),
+        endReason: record.endReason ?? null,
+      };
+    }
+    const stored = this.store.getGame(gameId);
+    if (!stored) throw new GameError('not_found', 'no such game');
+    return {
+      gameId,
+      state: 'finished',
+      players: stored.players.length,
+      maxPlayers: stored.maxPlayers,
+      difficulty: stored.difficulty,
+      createdAt: null,
+      endReason: 'round_over',
+    };
+  }
+
+  /** Stored results of a finished game. Throws `not_found`, or `not_finished` for a game without results. */
+  results(gameId: string): StoredGame {
+    const stored = this.store.getGame(gameId);
+    if (stored) return stored;
+    if (this.games.has(gameId)) throw new GameError('not_finished', 'that game has no results (it has not finished a round)');
+    throw new GameError('not_found', 'no such game');
+  }
+
+  /**
+   * The authenticated state report of a game server. `in_progress` only from the lobby; `finished` only from
+   * in_progress, stored durably before this returns. Repeating the report that made the current state is
+   * acknowledged again (the worker may retry after a lost answer). Throws `not_found`, `game_over` (the game is
+   * gone), `unauthorized` (state untouched), `bad_state`, `internal` (store failed; state untouched).
+   */
+  report(gameId: string, bearer: string | undefined, report: GameReport): ReportAck {
+    const record = this.games.get(gameId);
+    if (!record) throw new GameError('not_found', 'no such game');
+    if (!record.slotHeld) throw new GameError('game_over', `the game has ended (${record.state})`);
+    if (!secretMatches(bearer, record.reportToken, 'base64url')) {
+      this.log.warn('report.unauthorized', { gameId });
+      throw new GameError('unauthorized', 'missing or wrong reporting token', { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (report.status === 'in_progress') {
+      if (record.state === 'in_progress' && record.difficulty === report.difficulty) return { gameId, state: record.state };
+      if (record.state !== 'lobby') throw new GameError('bad_state', `a game in ${record.state} cannot start`);
+      record.difficulty = report.difficulty;
+      this.transition(record, 'in_progress');
+      return { gameId, state: record.state };
+    }
+    if (record.state === 'finished') return { gameId, state: record.state };
+    if (record.state !== 'in_progress') throw new GameError('bad_state', `a game in ${record.state} cannot finish`);
+    try {
+      this.store.saveGame({
+        gameId,
+        name: record.name,
+        difficulty: record.difficulty ?? 'normal',
+        maxPlayers: record.maxPlayers,
+        finishedAt: this.now(),
+        results: report.results,
+      });
+    } catch (error) {
+      this.log.error('store.save_failed', { gameId, message: errorMessage(error) });
+      throw new GameError('internal', 'the results could not be stored; report again');
+    }
+    record.endReason = 'round_over';
+    this.transition(record, 'finished');
+    this.metrics.gamesFinished++;
+    return { gameId, state: record.state };
+  }
+
+  /**
+   * Ends games whose worker outstays its welcome and forgets old dead games. The server calls it every second;
+   * tests call it with their own clock.
+   */
+  sweep(): void {
+    const now = this.clock();
+    const lobbyLimit = this.settings.lobbyTimeoutSeconds * 1000 + BACKSTOP.emptyLobbyGraceMs;
+    const roundLimit = this.settings.roundSeconds * 1000 + BACKSTOP.roundGraceMs;
+    for (const record of this.games.values()) {
+      if (!record.slotHeld || record.stopIntent) continue;
+      if (record.state === 'lobby' && record.players === 0 && record.emptySince !== undefined && now - record.emptySince > lobbyLimit) {
+        this.stop(record, { state: 'finished', reason: 'lobby_idle' });
+      } else if (record.state === 'in_progress' && now - record.stateSince > roundLimit) {
+        this.stop(record, { state: 'failed', reason: 'round_overrun' });
+      } else if (record.state === 'finished' && now - record.stateSince > BACKSTOP.finishedGraceMs) {
+        this.stop(record, { state: 'finished', reason: 'round_over' });
+      }
+    }
+    this.forgetOldGames();
+  }
+
+  /**
+   * Stops taking games, asks every worker to shut down and waits (bounded) for them to exit. Idempotent.
+   */
+  async drain(reason = 'the server is shutting down', timeoutMs = 5000): Promise<void> {
+    this.drainingFlag = true;
+    const live = [...this.games.values()].filter((r) => r.slotHeld);
+    for (const record of live) this.stop(record, { state: 'failed', reason: 'server_shutdown' }, reason);
+    let timer: Timer | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(live.map((r) => r.exited.promise)), timeout]);
+    clearTimeout(timer);
+  }
+
+  /** Counts for /metrics. */
+  snapshot(): { gamesByState: Record<GameState, number>; playersConnected: number } {
+    const gamesByState = Object.fromEntries(GAME_STATES.map((s) => [s, 0])) as Record<GameState, number>;
+    let playersConnected = 0;
+    for (const record of this.games.values()) {
+      if (!record.slotHeld) continue;
+      gamesByState[record.state]++;
+      playersConnected += record.players;
+    }
+    return { gamesByState, playersConnected };
+  }
+
+  private ticket(record: GameRecord, name: string): PlayerTicket {
+    const minted = mintConnectToken({
+      privateKey: record.privateKey,
+      publicHost: this.settings.publicHost,
+      port: record.port,
+      clientId: record.clientIds.next(),
+      name,
+      expirySeconds: this.settings.tokenExpirySeconds,
+      nowMs: this.now(),
+    });
+    return {
+      gameId: record.id,
+      port: record.port,
+      serverAddress: minted.serverAddress,
+      connectToken: minted.connectToken,
+      expiresAt: new Date(minted.expiresAtMs).toISOString(),
+    };
+  }
+
+  private onEvent(record: GameRecord, event: LauncherEvent): void {
+    if (!record.slotHeld) return;
+    switch (event.type) {
+      case 'ready': {
+        if (record.state !== 'starting') return;
+        const seconds = (this.clock() - record.launchedAt) / 1000;
+        this.metrics.workerStarted(seconds);
+        this.metrics.gamesStarted++;
+        record.emptySince = this.clock();
+        this.transition(record, 'lobby');
+        this.log.info('game.ready', { gameId: record.id, port: record.port, durationMs: Math.round(seconds * 1000) });
+        record.started.resolve();
+        return;
+      }
+      case 'heartbeat':
+        this.setPlayers(record, event.players, record.playerNames);
+        return;
+      case 'players':
+        this.setPlayers(record, event.count, event.names);
+        return;
+      case 'report':
+        // Informational: the HTTP report with the bearer token is what changes state.
+        this.log.info('worker.report', { gameId: record.id, status: event.report.status });
+        return;
+      case 'exit': {
+        const wasStarting = record.state === 'starting';
+        const end = this.endStateFor(record, event);
+        this.release(record, end);
+        const fields = { gameId: record.id, state: record.state, reason: end.reason, message: event.detail };
+        if (end.state === 'failed') this.log.warn('game.failed', fields);
+        else this.log.info('game.ended', fields);
+        if (wasStarting) {
+          const message =
+            event.cause === 'start_timeout'
+              ? `the game server did not start within ${this.settings.workerStartTimeoutMs} ms`
+              : 'the game server failed to start';
+          record.started.reject(new GameError('start_failed', message));
+        }
+        return;
+      }
+    }
+  }
+
+  private setPlayers(record: GameRecord, count: number, names: string[] | undefined): void {
+    if (count === 0 && record.players !== 0) record.emptySince = this.clock();
+    if (count !== 0) record.emptySince = undefined;
+    record.players = count;
+    record.playerNames = names;
+  }
+
+  /** What a game becomes when its worker exits, from what we know of why. */
+  private endStateFor(record: GameRecord, event: Extract<LauncherEvent, { type: 'exit' }>): EndState {
+    if (record.state === 'finished') return { state: 'finished', reason: record.endReason ?? 'round_over' };
+    if (record.stopIntent) return record.stopIntent;
+    if (FAILURE_CAUSES.has(event.cause)) return { state: 'failed', reason: event.cause };
+    if (event.cause === 'exiting' && record.state === 'lobby' && (event.reason === 'lobby_idle' || event.reason === 'lobby_empty')) {
+      return { state: 'finished', reason: event.reason };
+    }
+    // Ending a round without reporting results, or saying "shutdown" when nobody asked, is not a normal end.
+    return { state: 'failed', reason: event.reason ? `exited_${event.reason}` : event.cause };
+  }
+
+  private stop(record: GameRecord, intent: EndState, message = intent.reason): void {
+    record.stopIntent ??= intent;
+    record.handle?.stop(message);
+  }
+
+  /** The one place a slot and port are given back; guarded so it happens exactly once per game. */
+  private release(record: GameRecord, end: EndState): void {
+    if (!record.slotHeld) return;
+    record.slotHeld = false;
+    this.liveCount--;
+    if (!this.ports.release(record.port)) {
+      this.log.error('port.double_free', { gameId: record.id, port: record.port });
+    }
+    this.passcodes.revoke(record.passcode);
+    this.log.unprotect(Buffer.from(record.reportToken).toString('base64url'));
+    this.log.unprotect(Buffer.from(record.privateKey).toString('base64'));
+    // The game is over: its secrets are worthless to keep and harmful to leak.
+    record.privateKey.fill(0);
+    record.reportToken.fill(0);
+    record.endReason ??= end.reason;
+    if (record.state !== 'finished' && end.state === 'failed') {
+      this.transition(record, 'failed');
+      this.metrics.gamesFailed++;
+    } else if (record.state !== 'finished') {
+      this.transition(record, 'finished');
+      this.metrics.gamesFinished++;
+    }
+    record.players = 0;
+    record.exited.resolve();
+    for (const listener of this.endedListeners) {
+      try {
+        listener(record.id);
+      } catch (error) {
+        this.log.error('game.ended_listener_failed', { gameId: record.id, message: errorMessage(error) });
+      }
+    }
+  }
+
+  private transition(record: GameRecord, to: GameState): void {
+    const from = record.state;
+    if (from === to) return;
+    record.state = to;
+    record.stateSince = this.clock();
+    this.log.info('game.state', { gameId: record.id, from, to, ...(record.difficulty ? { difficulty: record.difficulty } : {}) });
+  }
+
+  private forgetOldGames(): void {
+    let dead = 0;
+    for (const record of this.games.values()) if (!record.slotHeld) dead++;
+    for (const [id, record] of this.games) {
+      if (dead <= this.historyLimit) break;
+      if (record.slotHeld) continue;
+      this.games.delete(id);
+      dead--;
+    }
+  }
+}
+
+function requireName(raw: string): string {
+  const name = sanitizeDisplayName(raw);
+  if (name === '') throw new GameError('invalid_name', 'the name is empty once control characters are removed');
+  return name;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

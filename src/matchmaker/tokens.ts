@@ -1,0 +1,87 @@
+/**
+ * Connect tokens for players. The netcode wire code does the sealing; this module decides what goes in: a client
+ * id unique within the game, the sanitised display name as UTF-8 user data, the game's public address, and a short
+ * life (a slow player simply asks again with the passcode).
+ */
+import { MAX_NAME_CHARS } from '../game/messages.ts';
+import { HUDDLE_PROTOCOL_ID } from '../protocol/constants.ts';
+import { generateConnectToken, parseAddress, USER_DATA_BYTES } from '../protocol/netcode/index.ts';
+
+/** Seconds without packets after which client and server drop each other. */
+export const CONNECT_TIMEOUT_SECONDS = 10;
+
+// Control characters, bidi overrides/isolates and line/paragraph separators: they would let a name rewrite the
+// lines it is shown in (or fake another player's chat).
+const UNSAFE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029\uFEFF\uFFF9-\uFFFB]/gu;
+
+/**
+ * A display name safe to show anyone: unsafe characters removed, whitespace runs made one space, trimmed, at most
+ * MAX_NAME_CHARS code points. Empty if nothing is left (the caller refuses it).
+ */
+export function sanitizeDisplayName(raw: string): string {
+  const cleaned = raw.normalize('NFC').replace(UNSAFE, '').replace(/\s+/gu, ' ').trim();
+  return [...cleaned].slice(0, MAX_NAME_CHARS).join('').trim();
+}
+
+export interface MintRequest {
+  privateKey: Uint8Array;
+  publicHost: string;
+  port: number;
+  clientId: bigint;
+  /** Already sanitised. */
+  name: string;
+  expirySeconds: number;
+  nowMs: number;
+}
+
+export interface MintedToken {
+  /** The 2048 bytes, base64. */
+  connectToken: string;
+  /** Unix milliseconds; from the token itself, so what we say and what the server checks agree. */
+  expiresAtMs: number;
+  serverAddress: string;
+}
+
+export function serverAddressText(publicHost: string, port: number): string {
+  return publicHost.includes(':') ? `[${publicHost}]:${port}` : `${publicHost}:${port}`;
+}
+
+export function mintConnectToken(request: MintRequest): MintedToken {
+  const userData = new TextEncoder().encode(request.name);
+  if (userData.length > USER_DATA_BYTES) throw new RangeError('display name does not fit the user data');
+  const serverAddress = serverAddressText(request.publicHost, request.port);
+  const { bytes, token } = generateConnectToken({
+    protocolId: HUDDLE_PROTOCOL_ID,
+    privateKey: request.privateKey,
+    clientId: request.clientId,
+    serverAddresses: [parseAddress(serverAddress)],
+    userData,
+    expireSeconds: request.expirySeconds,
+    timeoutSeconds: CONNECT_TIMEOUT_SECONDS,
+    nowSeconds: Math.floor(request.nowMs / 1000),
+  });
+  return {
+    connectToken: Buffer.from(bytes).toString('base64'),
+    expiresAtMs: Number(token.expireTimestamp) * 1000,
+    serverAddress,
+  };
+}
+
+/** Client ids for one game: random 64-bit, non-zero, never repeated within the game. */
+export class ClientIds {
+  private readonly used = new Set<bigint>();
+
+  next(): bigint {
+    for (;;) {
+      const id = new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0, true);
+      if (id !== 0n && !this.used.has(id)) {
+        this.used.add(id);
+        return id;
+      }
+    }
+  }
+
+  get issued(): number {
+    return this.used.size;
+  }
+}

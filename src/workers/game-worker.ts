@@ -1,0 +1,106 @@
+/**
+ * The game worker: one game's netcode server on its own UDP port, run in an isolated Bun Worker.
+ *
+ * Everything it needs, secrets included, comes from its environment (worker-env.ts); it talks to the
+ * matchmaker over two lines: the message channel (ready, heartbeats, player counts, exiting) for supervision,
+ * and HTTP with its reporting token for the reports that change the game's state. It never logs a secret and
+ * never sends one on the channel.
+ */
+import { createSessionHostReporter } from './reporter.ts';
+import { parseMatchmakerMessage, type WorkerExitReason, type WorkerToMatchmaker } from './messages.ts';
+import { parseWorkerEnv, type WorkerEnv } from './worker-env.ts';
+import { GameSession } from '../game/session.ts';
+import { createGameLink } from '../game/peer-link.ts';
+import { TapRound } from '../game/tap-round.ts';
+import { parseAddress } from '../protocol/netcode/address.ts';
+import { NetcodeServer } from '../protocol/netcode/server.ts';
+import { openUdpTransport } from '../protocol/transport/udp.ts';
+import type { DatagramTransport } from '../protocol/transport/transport.ts';
+
+declare const self: Worker;
+
+const TICK_HZ = 30;
+const post = (message: WorkerToMatchmaker): void => self.postMessage(message);
+const now = (): number => Date.now() / 1000;
+
+async function main(env: WorkerEnv): Promise<void> {
+  let server: NetcodeServer | undefined;
+  const socket: DatagramTransport = await openUdpTransport({
+    hostname: env.bindHost,
+    port: env.port,
+    onDatagram: (data, host, port) => server?.receive(data, host, port, now()),
+  });
+
+  const timers: Timer[] = [];
+  let ended = false;
+  const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => {
+    // Worker logs go to the matchmaker's stdout through console; only event names and counts, never secrets.
+    if (process.env.HUDDLE_WORKER_DEBUG) console.log(JSON.stringify({ game: env.gameId, event, ...fields }));
+  };
+
+  const session = new GameSession(
+    {
+      maxPlayers: env.maxPlayers,
+      lobbyTimeoutSeconds: env.lobbyTimeoutSeconds,
+      roundSeconds: env.roundSeconds,
+      createLink: createGameLink,
+      createRound: (setup) => new TapRound(setup),
+    },
+    {
+      sendPayload: (clientIndex, payload) => server?.sendPayload(clientIndex, payload, now()),
+      disconnect: (clientIndex) => server?.disconnectClient(clientIndex, now()),
+      report: createSessionHostReporter(env, post),
+      onPlayersChanged: (names) => post({ type: 'players', count: names.length, names }),
+      onEnd: (reason) => finish(reason),
+      log,
+    },
+    now(),
+  );
+
+  const publicHost = env.publicHost.includes(':') ? `[${env.publicHost}]` : env.publicHost;
+  server = new NetcodeServer(
+    { protocolId: env.protocolId, privateKey: env.privateKey, maxClients: env.maxPlayers, publicAddress: parseAddress(`${publicHost}:${env.port}`) },
+    {
+      send: (data, host, port) => socket.send(data, host, port),
+      admit: () => session.admit(),
+      onConnect: (client) => session.playerConnected(client.clientIndex, client.userData, now()),
+      onDisconnect: (client) => session.playerDisconnected(client.clientIndex, now()),
+      onPayload: (clientIndex, payload) => session.payload(clientIndex, payload, now()),
+    },
+  );
+  server.start();
+
+  function finish(reason: WorkerExitReason): void {
+    if (ended) return;
+    ended = true;
+    for (const timer of timers) clearInterval(timer);
+    server?.stop(now());
+    socket.close();
+    post({ type: 'exiting', reason });
+    // Let the channel deliver `exiting` before the thread ends.
+    setTimeout(() => process.exit(0), 10);
+  }
+
+  self.addEventListener('message', (event: MessageEvent) => {
+    const message = parseMatchmakerMessage(event.data);
+    if (message?.type === 'shutdown') session.shutdown(message.reason, now());
+  });
+
+  timers.push(
+    setInterval(() => {
+      const t = now();
+      server?.update(t);
+      session.update(t);
+    }, 1000 / TICK_HZ),
+    setInterval(() => post({ type: 'heartbeat', players: session.playerCount, phase: session.phase }), env.heartbeatIntervalMs),
+  );
+  post({ type: 'ready', port: socket.localPort });
+  post({ type: 'heartbeat', players: 0, phase: session.phase });
+}
+
+try {
+  await main(parseWorkerEnv(process.env));
+} catch (error) {
+  // Messages from env parsing name the variable, never its value; socket errors carry no secrets.
+  post({ type: 'fatal', message: error instanceof Error ? `${error.name}: ${error.message}` : 'worker failed to start' });
+}

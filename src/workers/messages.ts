@@ -1,0 +1,102 @@
+/**
+ * The supervision channel between the matchmaker and a game worker (Bun's postMessage today; stdio or a socket
+ * for a future out-of-process launcher). Every message is plain JSON-able data, validated on receipt on both
+ * sides: nothing here assumes the two share memory, and no secret ever travels on this channel.
+ *
+ * The HTTP report (`POST /internal/games/:id/report` with the bearer reporting token) is the authenticated
+ * contract that changes a game's state; the `report` message on this channel is informational (logged).
+ */
+import { type SchemaOptions, type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { DIFFICULTIES } from '../game/lobby.ts';
+
+const strict = { additionalProperties: false } as const;
+
+/** A union of string literals typed as such (a plain `.map` would lose the literal types). */
+export function literalUnion<const T extends readonly [string, ...string[]]>(
+  values: T,
+  options?: SchemaOptions,
+): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  ) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
+}
+
+export const Difficulty = literalUnion(DIFFICULTIES, { description: "The host's choice of difficulty", examples: ['normal'] });
+
+export const PlayerResult = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 96, description: 'Display name as the player connected with' }),
+    score: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+  },
+  strict,
+);
+
+/** Body of `POST /internal/games/:id/report`, and the payload of the channel's `report` message. */
+export const GameReport = Type.Union(
+  [
+    Type.Object({ status: Type.Literal('in_progress'), difficulty: Difficulty }, { ...strict, title: 'InProgressReport' }),
+    Type.Object(
+      { status: Type.Literal('finished'), results: Type.Array(PlayerResult, { maxItems: 256 }) },
+      { ...strict, title: 'FinishedReport' },
+    ),
+  ],
+  {
+    examples: [
+      { status: 'in_progress', difficulty: 'normal' },
+      { status: 'finished', results: [{ name: 'ada', score: 12 }, { name: 'bob', score: 7 }] },
+    ],
+  },
+);
+export type GameReport = Static<typeof GameReport>;
+
+/** What the worker is doing, as it says in each heartbeat. */
+export const WORKER_PHASES = ['lobby', 'starting', 'playing', 'ending'] as const;
+export type WorkerPhase = (typeof WORKER_PHASES)[number];
+
+/** Why a worker ends on purpose; anything else (an early close with no `exiting`) is a failure. */
+export const EXIT_REASONS = ['lobby_idle', 'lobby_empty', 'round_over', 'shutdown'] as const;
+export type WorkerExitReason = (typeof EXIT_REASONS)[number];
+
+const Count = Type.Integer({ minimum: 0, maximum: 256 });
+
+export const WorkerToMatchmaker = Type.Union([
+  /** Posted once, after the UDP socket is bound; `port` must be the one given in HUDDLE_GAME_PORT. */
+  Type.Object({ type: Type.Literal('ready'), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, strict),
+  /** Posted every HUDDLE_HEARTBEAT_INTERVAL_MS; silence past the heartbeat timeout = hung worker. */
+  Type.Object(
+    { type: Type.Literal('heartbeat'), players: Count, phase: literalUnion(WORKER_PHASES) },
+    strict,
+  ),
+  /** Posted when the set of connected players changes. */
+  Type.Object(
+    { type: Type.Literal('players'), count: Count, names: Type.Optional(Type.Array(Type.String({ maxLength: 96 }), { maxItems: 256 })) },
+    strict,
+  ),
+  Type.Object({ type: Type.Literal('report'), report: GameReport }, strict),
+  /** The worker cannot go on (e.g. its port is taken); it is terminated and its game failed. */
+  Type.Object({ type: Type.Literal('fatal'), message: Type.String({ maxLength: 1000 }) }, strict),
+  /** Posted right before the worker ends on purpose, so its close is not read as a crash. */
+  Type.Object({ type: Type.Literal('exiting'), reason: literalUnion(EXIT_REASONS) }, strict),
+]);
+export type WorkerToMatchmaker = Static<typeof WorkerToMatchmaker>;
+
+export const MatchmakerToWorker = Type.Union([
+  /** Tell the players, close the socket, post `exiting {reason:'shutdown'}` and end; terminated after a grace period. */
+  Type.Object({ type: Type.Literal('shutdown'), reason: Type.String({ maxLength: 200 }) }, strict),
+]);
+export type MatchmakerToWorker = Static<typeof MatchmakerToWorker>;
+
+const workerCheck = TypeCompiler.Compile(WorkerToMatchmaker);
+const matchmakerCheck = TypeCompiler.Compile(MatchmakerToWorker);
+
+/** Validates a message received from a worker; null if it is not one. */
+export function parseWorkerMessage(data: unknown): WorkerToMatchmaker | null {
+  return workerCheck.Check(data) ? data : null;
+}
+
+/** Validates a message received from the matchmaker (called in the worker); null if it is not one. */
+export function parseMatchmakerMessage(data: unknown): MatchmakerToWorker | null {
+  return matchmakerCheck.Check(data) ? data : null;
+}

@@ -1,0 +1,129 @@
+/**
+ * The environment contract between the matchmaker and a game server. A Bun Worker gets exactly these variables
+ * as its whole `env` (Bun replaces the worker's environment: no PATH, no HOME); a future `huddle game` child
+ * process or container reads the same names. Secrets travel only here: never in argv, postMessage or logs.
+ *
+ * | variable                    | value                                                                  |
+ * |-----------------------------|------------------------------------------------------------------------|
+ * | HUDDLE_GAME_ID              | the game id (URL-safe, also in the report URL)                         |
+ * | HUDDLE_GAME_PORT            | UDP port to bind                                                       |
+ * | HUDDLE_BIND_HOST            | address to bind the UDP socket on                                      |
+ * | HUDDLE_PUBLIC_HOST          | the address in the game's connect tokens (the server's own address)    |
+ * | HUDDLE_PRIVATE_KEY          | netcode private key, 32 bytes, standard base64                         |
+ * | HUDDLE_REPORT_TOKEN         | reporting bearer token, 32 bytes, base64url without padding            |
+ * | HUDDLE_REPORT_URL           | absolute URL of `POST /internal/games/:id/report` for this game        |
+ * | HUDDLE_MAX_PLAYERS          | players this game admits                                               |
+ * | HUDDLE_LOBBY_TIMEOUT        | seconds the lobby may idle                                             |
+ * | HUDDLE_ROUND_SECONDS        | length of a round                                                      |
+ * | HUDDLE_PROTOCOL_ID          | netcode protocol id, `0x` + 16 hex digits                              |
+ * | HUDDLE_HEARTBEAT_INTERVAL_MS| how often to post `heartbeat` on the message channel                   |
+ */
+export interface WorkerEnv {
+  gameId: string;
+  port: number;
+  bindHost: string;
+  publicHost: string;
+  privateKey: Uint8Array;
+  /** Sent verbatim as `Authorization: Bearer <reportToken>`. */
+  reportToken: string;
+  reportUrl: string;
+  maxPlayers: number;
+  lobbyTimeoutSeconds: number;
+  roundSeconds: number;
+  protocolId: bigint;
+  heartbeatIntervalMs: number;
+}
+
+export const WORKER_ENV_NAMES = [
+  'HUDDLE_GAME_ID',
+  'HUDDLE_GAME_PORT',
+  'HUDDLE_BIND_HOST',
+  'HUDDLE_PUBLIC_HOST',
+  'HUDDLE_PRIVATE_KEY',
+  'HUDDLE_REPORT_TOKEN',
+  'HUDDLE_REPORT_URL',
+  'HUDDLE_MAX_PLAYERS',
+  'HUDDLE_LOBBY_TIMEOUT',
+  'HUDDLE_ROUND_SECONDS',
+  'HUDDLE_PROTOCOL_ID',
+  'HUDDLE_HEARTBEAT_INTERVAL_MS',
+] as const;
+export type WorkerEnvName = (typeof WORKER_ENV_NAMES)[number];
+
+export const PRIVATE_KEY_BYTES = 32;
+export const REPORT_TOKEN_BYTES = 32;
+
+export class WorkerEnvError extends Error {
+  override readonly name = 'WorkerEnvError';
+}
+
+export function encodeWorkerEnv(env: WorkerEnv): Record<WorkerEnvName, string> {
+  return {
+    HUDDLE_GAME_ID: env.gameId,
+    HUDDLE_GAME_PORT: String(env.port),
+    HUDDLE_BIND_HOST: env.bindHost,
+    HUDDLE_PUBLIC_HOST: env.publicHost,
+    HUDDLE_PRIVATE_KEY: Buffer.from(env.privateKey).toString('base64'),
+    HUDDLE_REPORT_TOKEN: env.reportToken,
+    HUDDLE_REPORT_URL: env.reportUrl,
+    HUDDLE_MAX_PLAYERS: String(env.maxPlayers),
+    HUDDLE_LOBBY_TIMEOUT: String(env.lobbyTimeoutSeconds),
+    HUDDLE_ROUND_SECONDS: String(env.roundSeconds),
+    HUDDLE_PROTOCOL_ID: `0x${env.protocolId.toString(16).padStart(16, '0')}`,
+    HUDDLE_HEARTBEAT_INTERVAL_MS: String(env.heartbeatIntervalMs),
+  };
+}
+
+/**
+ * What the worker entry calls first (`parseWorkerEnv(process.env)`). Throws WorkerEnvError naming the variable,
+ * never echoing a secret's value.
+ */
+export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>): WorkerEnv {
+  const get = (name: WorkerEnvName): string => {
+    const value = env[name];
+    if (value === undefined || value === '') throw new WorkerEnvError(`${name} is missing`);
+    return value;
+  };
+  const int = (name: WorkerEnvName, min: number, max: number): number => {
+    const text = get(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      throw new WorkerEnvError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  const gameId = get('HUDDLE_GAME_ID');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(gameId)) throw new WorkerEnvError('HUDDLE_GAME_ID is not a URL-safe id');
+
+  const keyText = get('HUDDLE_PRIVATE_KEY');
+  const privateKey = /^[A-Za-z0-9+/]+={0,2}$/.test(keyText) ? new Uint8Array(Buffer.from(keyText, 'base64')) : new Uint8Array();
+  if (privateKey.length !== PRIVATE_KEY_BYTES) throw new WorkerEnvError(`HUDDLE_PRIVATE_KEY must be ${PRIVATE_KEY_BYTES} bytes of base64`);
+
+  const reportToken = get('HUDDLE_REPORT_TOKEN');
+  if (!/^[A-Za-z0-9_-]+$/.test(reportToken) || Buffer.from(reportToken, 'base64url').length !== REPORT_TOKEN_BYTES) {
+    throw new WorkerEnvError(`HUDDLE_REPORT_TOKEN must be ${REPORT_TOKEN_BYTES} bytes of base64url`);
+  }
+
+  const reportUrl = get('HUDDLE_REPORT_URL');
+  if (!URL.canParse(reportUrl) || !/^https?:$/.test(new URL(reportUrl).protocol)) {
+    throw new WorkerEnvError('HUDDLE_REPORT_URL must be an absolute http(s) URL');
+  }
+
+  const protocolText = get('HUDDLE_PROTOCOL_ID');
+  if (!/^0x[0-9a-fA-F]{1,16}$/.test(protocolText)) throw new WorkerEnvError('HUDDLE_PROTOCOL_ID must be 0x and up to 16 hex digits');
+
+  return {
+    gameId,
+    port: int('HUDDLE_GAME_PORT', 1, 65535),
+    bindHost: get('HUDDLE_BIND_HOST'),
+    publicHost: get('HUDDLE_PUBLIC_HOST'),
+    privateKey,
+    reportToken,
+    reportUrl,
+    maxPlayers: int('HUDDLE_MAX_PLAYERS', 1, 256),
+    lobbyTimeoutSeconds: int('HUDDLE_LOBBY_TIMEOUT', 1, 86400),
+    roundSeconds: int('HUDDLE_ROUND_SECONDS', 1, 86400),
+    protocolId: BigInt(protocolText),
+    heartbeatIntervalMs: int('HUDDLE_HEARTBEAT_INTERVAL_MS', 1, 600000),
+  };
+}

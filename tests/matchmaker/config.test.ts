@@ -1,0 +1,87 @@
+import { describe, expect, test } from 'bun:test';
+import { defaultConfig, heartbeatIntervalMs, parseConfig, serveHelp, SETTINGS } from '../../src/config.ts';
+
+function ok(argv: string[], env: Record<string, string> = {}) {
+  const result = parseConfig(argv, env);
+  if (!result.ok) throw new Error(result.error);
+  return result.config;
+}
+
+function error(argv: string[], env: Record<string, string> = {}): string {
+  const result = parseConfig(argv, env);
+  if (result.ok) throw new Error('expected an error');
+  return result.error;
+}
+
+describe('parseConfig', () => {
+  test('embedded defaults of DESIGN.md section 8', () => {
+    expect(defaultConfig()).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      publicHost: '127.0.0.1',
+      gamePorts: { first: 40000, last: 40099 },
+      maxGames: 32,
+      maxPlayers: 8,
+      dataDir: './huddle-data',
+      lobbyTimeoutSeconds: 300,
+      roundSeconds: 120,
+      createToken: undefined,
+      maxBodyBytes: 16384,
+      joinFailuresPerAddress: 10,
+      joinFailuresGlobal: 300,
+      tokenExpirySeconds: 30,
+      workerStartTimeoutMs: 5000,
+      heartbeatTimeoutMs: 3000,
+      logFormat: 'auto',
+    });
+  });
+
+  test('every setting is a flag and a HUDDLE_ variable; the flag wins', () => {
+    const env = { HUDDLE_PORT: '9000', HUDDLE_MAX_GAMES: '3', HUDDLE_CREATE_TOKEN: 'from-env', HUDDLE_GAME_PORTS: '41000-41010' };
+    const config = ok(['--port', '9100', '--create-token=from-flag'], env);
+    expect(config.port).toBe(9100);
+    expect(config.maxGames).toBe(3);
+    expect(config.createToken).toBe('from-flag');
+    expect(config.gamePorts).toEqual({ first: 41000, last: 41010 });
+    for (const setting of SETTINGS) {
+      expect(setting.flag.startsWith('--')).toBe(true);
+      expect(setting.env.startsWith('HUDDLE_')).toBe(true);
+    }
+  });
+
+  test('all flags parse', () => {
+    const config = ok([
+      '--host', '127.0.0.1', '--port', '0', '--public-host', '::1', '--game-ports', '5000-5001', '--max-games', '2',
+      '--max-players', '4', '--data-dir', '/tmp/x', '--lobby-timeout', '60', '--round-seconds', '30', '--max-body-bytes', '2048',
+      '--join-failures-per-address', '3', '--join-failures-global', '30', '--token-expiry', '20',
+      '--worker-start-timeout-ms', '1000', '--heartbeat-timeout-ms', '500', '--log-format', 'json',
+    ]);
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 0, publicHost: '::1', maxPlayers: 4, dataDir: '/tmp/x', logFormat: 'json', heartbeatTimeoutMs: 500 });
+    expect(heartbeatIntervalMs(config)).toBe(125);
+  });
+
+  test('clear errors for bad values', () => {
+    expect(error(['--game-ports', '5-2'])).toContain('the first port (5) is above the last (2)');
+    expect(error(['--game-ports', 'lots'])).toContain('expected FIRST-LAST');
+    expect(error(['--port', '70000'])).toContain('--port "70000": must be from 0 to 65535');
+    expect(error([], { HUDDLE_MAX_GAMES: 'many' })).toContain('HUDDLE_MAX_GAMES "many": expected a whole number');
+    expect(error(['--max-players', '0'])).toContain('must be from 1 to 64');
+    expect(error(['--public-host', 'example.com'])).toContain('must be an IPv4 or IPv6 address');
+    expect(error(['--log-format', 'xml'])).toContain('expected auto, json or text');
+    expect(error(['--max-games', '10', '--game-ports', '40000-40004'])).toContain('exceeds the 5 ports');
+    expect(error(['--port', '40050'])).toContain('inside the game port range');
+    expect(error(['--bogus'])).toContain('unknown option "--bogus"');
+    expect(error(['--port'])).toContain('--port needs a value');
+    expect(error(['--create-token', ' '])).toContain('must not be empty');
+  });
+
+  test('--help lists every setting with its variable and default', () => {
+    const help = serveHelp();
+    for (const setting of SETTINGS) {
+      expect(help).toContain(setting.flag);
+      expect(help).toContain(setting.env);
+    }
+    expect(help).toContain('default 40000-40099');
+    expect(help).toContain('default 8080');
+  });
+});

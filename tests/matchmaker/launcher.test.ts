@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { BunWorkerLauncher, type GameHandle, type LauncherEvent } from '../../src/workers/launcher.ts';
+import { WORKER_ENV_NAMES } from '../../src/workers/worker-env.ts';
+import { freeUdpPort, portIsFree, testWorkerEnv, waitFor } from './support/env.ts';
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).href;
+
+interface Run {
+  events: LauncherEvent[];
+  handle: GameHandle;
+  port: number;
+  exit(): Extract<LauncherEvent, { type: 'exit' }> | undefined;
+}
+
+const running: Run[] = [];
+
+async function launch(name: string, timeouts: { start?: number; heartbeat?: number } = {}): Promise<Run> {
+  const port = await freeUdpPort();
+  const launcher = new BunWorkerLauncher({ entry: fixture(name), stopGraceMs: 500 });
+  const events: LauncherEvent[] = [];
+  const handle = launcher.launch(
+    { env: testWorkerEnv(port), startTimeoutMs: timeouts.start ?? 3000, heartbeatTimeoutMs: timeouts.heartbeat ?? 1000 },
+    (event) => events.push(event),
+  );
+  const run: Run = {
+    events,
+    handle,
+    port,
+    exit: () => events.find((e): e is Extract<LauncherEvent, { type: 'exit' }> => e.type === 'exit'),
+  };
+  running.push(run);
+  return run;
+}
+
+afterEach(async () => {
+  for (const run of running.splice(0)) {
+    run.handle.stop('test over', 0);
+    await waitFor(() => run.exit() !== undefined, 5000, 'worker exit in cleanup');
+  }
+});
+
+describe('BunWorkerLauncher', () => {
+  test('a good worker binds its port, gets ready, heartbeats, and stops on request with the port freed', async () => {
+    const run = await launch('udp-worker.ts');
+    await waitFor(() => run.events.some((e) => e.type === 'ready'), 3000, 'ready');
+    expect(run.events[0]).toEqual({ type: 'ready', port: run.port });
+    expect(await portIsFree(run.port)).toBe(false);
+    await waitFor(() => run.events.filter((e) => e.type === 'heartbeat').length >= 2, 3000, 'heartbeats');
+
+    // The port is really served: a datagram comes back.
+    const echoed = Promise.withResolvers<string>();
+    const client = await Bun.udpSocket({ hostname: '127.0.0.1', port: 0, socket: { data: (_s, data) => echoed.resolve(data.toString()) } });
+    client.send('hello', run.port, '127.0.0.1');
+    expect(await echoed.promise).toBe('hello');
+    client.send('players:3', run.port, '127.0.0.1');
+    await waitFor(() => run.events.some((e) => e.type === 'players'), 3000, 'players');
+    expect(run.events.find((e) => e.type === 'players')).toEqual({ type: 'players', count: 3 });
+    client.close();
+
+    run.handle.stop('test');
+    await waitFor(() => run.exit() !== undefined, 3000, 'exit');
+    expect(run.exit()).toMatchObject({ cause: 'exiting', reason: 'shutdown' });
+    expect(await portIsFree(run.port)).toBe(true);
+    expect(run.events.at(-1)?.type).toBe('exit');
+  });
+
+  test('a worker that ends on purpose says why before its close', async () => {
+    const run = await launch('udp-worker.ts');
+    await waitFor(() => run.events.some((e) => e.type === 'ready'), 3000, 'ready');
+    const client = await Bun.udpSocket({ hostname: '127.0.0.1', port: 0 });
+    client.send('exit:lobby_idle', run.port, '127.0.0.1');
+    await waitFor(() => run.exit() !== undefined, 3000, 'exit');
+    client.close();
+    expect(run.exit()).toMatchObject({ cause: 'exiting', reason: 'lobby_idle' });
+    expect(await portIsFree(run.port)).toBe(true);
+  });
+
+  test('a worker that throws is reported crashed and its port freed', async () => {
+    const run = await launch('throwing-worker.ts');
+    await waitFor(() => run.exit() !== undefined, 3000, 'exit');
+    expect(run.events[0]?.type).toBe('ready');
+    expect(run.exit()).toMatchObject({ cause: 'crashed' });
+    expect(run.exit()?.detail).toContain('boom');
+    expect(await portIsFree(run.port)).toBe(true);
+  });
+
+  test('a worker that hangs is caught by the heartbeat timeout and terminated', async () => {
+    const started = Date.now();
+    const run = await launch('hanging-worker.ts', { heartbeat: 300 });
+    await waitFor(() => run.exit() !== undefined, 5000, 'exit');
+    expect(run.exit()).toMatchObject({ cause: 'heartbeat_timeout' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await portIsFree(run.port)).toBe(true);
+  });
+
+  test('a worker that never gets ready is stopped at the start timeout', async () => {
+    const run = await launch('never-ready-worker.ts', { start: 300 });
+    await waitFor(() => run.exit() !== undefined, 5000, 'exit');
+    expect(run.events.map((e) => e.type)).toEqual(['exit']);
+    expect(run.exit()).toMatchObject({ cause: 'start_timeout' });
+  });
+
+  test('a worker that ends without saying why is an early close', async () => {
+    const run = await launch('early-exit-worker.ts');
+    await waitFor(() => run.exit() !== undefined, 3000, 'exit');
+    expect(run.exit()).toMatchObject({ cause: 'closed_early' });
+    expect(await portIsFree(run.port)).toBe(true);
+  });
+
+  test('an invalid message on the channel is a protocol violation', async () => {
+    const run = await launch('garbage-worker.ts');
+    await waitFor(() => run.exit() !== undefined, 3000, 'exit');
+    expect(run.exit()).toMatchObject({ cause: 'protocol_violation' });
+  });
+
+  test('a missing entry fails instead of hanging', async () => {
+    const run = await launch('does-not-exist.ts', { start: 2000 });
+    await waitFor(() => run.exit() !== undefined, 5000, 'exit');
+    expect(run.events.map((e) => e.type)).toEqual(['exit']);
+    expect(['crashed', 'closed_early', 'start_timeout']).toContain(run.exit()?.cause ?? '');
+  });
+
+  test('the worker sees exactly the env contract and nothing of the parent environment', async () => {
+    const run = await launch('env-dump-worker.ts');
+    await waitFor(() => run.exit() !== undefined, 3000, 'exit');
+    const exit = run.exit();
+    expect(exit?.cause).toBe('fatal');
+    expect(JSON.parse(exit?.detail ?? '[]')).toEqual([...WORKER_ENV_NAMES].sort());
+  });
+});

@@ -1,0 +1,93 @@
+import { Database } from 'bun:sqlite';
+import { afterEach, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RESULTS_FILE, ResultsStore } from '../../src/matchmaker/results-store.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'huddle-store-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const game = (gameId: string, difficulty: 'easy' | 'normal' | 'hard', results: { name: string; score: number }[], finishedAt = 1000) => ({
+  gameId,
+  name: 'host',
+  difficulty,
+  maxPlayers: 8,
+  finishedAt,
+  results,
+});
+
+describe('ResultsStore', () => {
+  test('creates its directory, uses WAL, and is at the latest schema', () => {
+    const dir = join(tempDir(), 'nested', 'data');
+    const store = new ResultsStore(dir);
+    expect(store.schemaVersion).toBe(1);
+    store.close();
+    const db = new Database(join(dir, RESULTS_FILE), { readonly: true });
+    expect((db.query('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
+    db.close();
+  });
+
+  test('stores a game once, with ranks; a repeated save changes nothing', () => {
+    const store = new ResultsStore(':memory:');
+    expect(store.saveGame(game('g1', 'easy', [{ name: 'b', score: 5 }, { name: 'a', score: 9 }, { name: 'c', score: 5 }]))).toBe(true);
+    expect(store.saveGame(game('g1', 'hard', [{ name: 'z', score: 99 }]))).toBe(false);
+    expect(store.getGame('g1')).toEqual({
+      gameId: 'g1',
+      name: 'host',
+      difficulty: 'easy',
+      maxPlayers: 8,
+      finishedAt: 1000,
+      players: [
+        { rank: 1, name: 'a', score: 9 },
+        { rank: 2, name: 'b', score: 5 },
+        { rank: 2, name: 'c', score: 5 },
+      ],
+    });
+    expect(store.getGame('nope')).toBeUndefined();
+    store.close();
+  });
+
+  test('leaderboard: best scores per difficulty, earlier game wins a tie, limited', () => {
+    const store = new ResultsStore(':memory:');
+    store.saveGame(game('g1', 'normal', [{ name: 'a', score: 5 }, { name: 'b', score: 7 }], 1000));
+    store.saveGame(game('g2', 'normal', [{ name: 'c', score: 7 }, { name: 'd', score: 1 }], 2000));
+    store.saveGame(game('g3', 'hard', [{ name: 'e', score: 100 }], 3000));
+    expect(store.leaderboard('normal', 3)).toEqual([
+      { rank: 1, name: 'b', score: 7, gameId: 'g1', finishedAt: 1000 },
+      { rank: 1, name: 'c', score: 7, gameId: 'g2', finishedAt: 2000 },
+      { rank: 3, name: 'a', score: 5, gameId: 'g1', finishedAt: 1000 },
+    ]);
+    expect(store.leaderboard('hard', 10).map((e) => e.name)).toEqual(['e']);
+    expect(store.leaderboard('easy', 10)).toEqual([]);
+    store.close();
+  });
+
+  test('results survive a restart (close and reopen the same directory)', () => {
+    const dir = tempDir();
+    const first = new ResultsStore(dir);
+    first.saveGame(game('g1', 'hard', [{ name: 'a', score: 3 }]));
+    first.close();
+    const second = new ResultsStore(dir);
+    expect(second.getGame('g1')?.players).toEqual([{ rank: 1, name: 'a', score: 3 }]);
+    expect(second.leaderboard('hard', 5)).toHaveLength(1);
+    expect(second.schemaVersion).toBe(1);
+    second.close();
+  });
+
+  test('refuses a store from a newer huddle instead of damaging it', () => {
+    const dir = tempDir();
+    new ResultsStore(dir).close();
+    const db = new Database(join(dir, RESULTS_FILE));
+    db.run('PRAGMA user_version = 99');
+    db.close();
+    expect(() => new ResultsStore(dir)).toThrow('newer than this huddle');
+  });
+});
