@@ -1,18 +1,20 @@
 #!/usr/bin/env bun
 /**
  * The `huddle` command. `huddle` and `huddle serve` run the matchmaker; `--help` and `--version` answer and exit.
- * Other subcommands plug into COMMANDS (the lead adds `bot`: `COMMANDS.bot = runBot`, with its own --help).
+ * `huddle bot` is a headless player (bot-command.ts).
  */
 import pkg from '../package.json' with { type: 'json' };
 import { parseConfig, serveHelp } from './config.ts';
 import { createLogger, resolveLogFormat } from './log.ts';
 import { startServer } from './matchmaker/server.ts';
+import { runBotCommand } from './bot-command.ts';
 
 /** A subcommand gets the arguments after its name and resolves to the exit code. */
 export type Command = (args: string[]) => Promise<number>;
 
 export const COMMANDS: Record<string, Command> = {
   serve: runServe,
+  bot: runBotCommand,
 };
 
 async function runServe(args: string[]): Promise<number> {

@@ -14,6 +14,8 @@ const START_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as c
 export interface LiveSnapshot {
   gamesByState: Record<GameState, number>;
   playersConnected: number;
+  /** The slowest live game loop's tick p99 over its last heartbeat interval, in ms. */
+  worstTickP99Ms?: number;
 }
 
 export class Metrics {
@@ -49,6 +51,8 @@ export class Metrics {
     for (const state of GAME_STATES) lines.push(`huddle_games{state="${state}"} ${live.gamesByState[state]}`);
     family('huddle_players_connected', 'gauge', 'Players connected to live games, as their workers report.');
     lines.push(`huddle_players_connected ${live.playersConnected}`);
+    family('huddle_game_tick_p99_seconds_max', 'gauge', 'The slowest live game loop: its tick-time p99 over the last heartbeat interval.');
+    lines.push(`huddle_game_tick_p99_seconds_max ${(live.worstTickP99Ms ?? 0) / 1000}`);
     family('huddle_games_started_total', 'counter', 'Games whose worker became ready.');
     lines.push(`huddle_games_started_total ${this.gamesStarted}`);
     family('huddle_games_finished_total', 'counter', 'Games that ended normally (results stored or lobby closed).');

@@ -10,7 +10,7 @@ import type { Difficulty } from '../game/lobby.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { HUDDLE_PROTOCOL_ID } from '../protocol/constants.ts';
 import { FAILURE_CAUSES, type GameHandle, type GameLauncher, type LauncherEvent } from '../workers/launcher.ts';
-import type { GameReport } from '../workers/messages.ts';
+import type { GameReport, TickStats } from '../workers/messages.ts';
 import { GameError } from './errors.ts';
 import { GAME_STATES, type GameState, Metrics } from './metrics.ts';
 import { PasscodeBook } from './passcodes.ts';
@@ -77,6 +77,8 @@ interface GameRecord {
   difficulty: Difficulty | undefined;
   players: number;
   playerNames: string[] | undefined;
+  /** The game loop's tick durations over the last heartbeat interval. */
+  tick: TickStats | undefined;
   /** Monotonic ms when the player count last became 0 (or ready, which starts empty). */
   emptySince: number | undefined;
   /** Monotonic ms of the last state change. */
@@ -216,6 +218,7 @@ export class GameRegistry {
       difficulty: undefined,
       players: 0,
       playerNames: undefined,
+      tick: undefined,
       emptySince: undefined,
       stateSince: this.clock(),
       endReason: undefined,
@@ -394,16 +397,25 @@ export class GameRegistry {
     clearTimeout(timer);
   }
 
-  /** Counts for /metrics. */
-  snapshot(): { gamesByState: Record<GameState, number>; playersConnected: number } {
+  /** Counts for /metrics, and the slowest game loop's tick p99 over live games (ms). */
+  snapshot(): { gamesByState: Record<GameState, number>; playersConnected: number; worstTickP99Ms: number } {
     const gamesByState = Object.fromEntries(GAME_STATES.map((s) => [s, 0])) as Record<GameState, number>;
     let playersConnected = 0;
+    let worstTickP99Ms = 0;
     for (const record of this.games.values()) {
       if (!record.slotHeld) continue;
       gamesByState[record.state]++;
       playersConnected += record.players;
+      worstTickP99Ms = Math.max(worstTickP99Ms, record.tick?.p99Ms ?? 0);
     }
-    return { gamesByState, playersConnected };
+    return { gamesByState, playersConnected, worstTickP99Ms };
+  }
+
+  /** Latest tick statistics of each live game, for load benchmarks. */
+  tickStats(): { gameId: string; players: number; tick: TickStats }[] {
+    const out: { gameId: string; players: number; tick: TickStats }[] = [];
+    for (const record of this.games.values()) if (record.slotHeld && record.tick) out.push({ gameId: record.id, players: record.players, tick: record.tick });
+    return out;
   }
 
   private ticket(record: GameRecord, name: string): PlayerTicket {
@@ -440,6 +452,7 @@ export class GameRegistry {
         return;
       }
       case 'heartbeat':
+        if (event.tick) record.tick = event.tick;
         this.setPlayers(record, event.players, record.playerNames);
         return;
       case 'players':

@@ -9,6 +9,7 @@
 import { createSessionHostReporter } from './reporter.ts';
 import { parseMatchmakerMessage, type WorkerExitReason, type WorkerToMatchmaker } from './messages.ts';
 import { parseWorkerEnv, type WorkerEnv } from './worker-env.ts';
+import { TickTimer } from './tick-timer.ts';
 import { GameSession } from '../game/session.ts';
 import { createGameLink } from '../game/peer-link.ts';
 import { TapRound } from '../game/tap-round.ts';
@@ -86,13 +87,19 @@ async function main(env: WorkerEnv): Promise<void> {
     if (message?.type === 'shutdown') session.shutdown(message.reason, now());
   });
 
+  const tickTimer = new TickTimer();
   timers.push(
     setInterval(() => {
+      const started = performance.now();
       const t = now();
       server?.update(t);
       session.update(t);
+      tickTimer.record(performance.now() - started);
     }, 1000 / TICK_HZ),
-    setInterval(() => post({ type: 'heartbeat', players: session.playerCount, phase: session.phase }), env.heartbeatIntervalMs),
+    setInterval(() => {
+      const tick = tickTimer.take();
+      post({ type: 'heartbeat', players: session.playerCount, phase: session.phase, ...(tick ? { tick } : {}) });
+    }, env.heartbeatIntervalMs),
   );
   post({ type: 'ready', port: socket.localPort });
   post({ type: 'heartbeat', players: 0, phase: session.phase });

@@ -11,7 +11,7 @@
  *   posts `fatal` or an invalid message, or ends without saying `exiting` is ended and reported with a failure
  *   cause. Exit codes are never read: after terminate() they are 0 or 1 at random (DESIGN.md section 10).
  */
-import type { GameReport, WorkerExitReason, WorkerPhase } from './messages.ts';
+import type { GameReport, TickStats, WorkerExitReason, WorkerPhase } from './messages.ts';
 import { parseWorkerMessage } from './messages.ts';
 import { encodeWorkerEnv, type WorkerEnv } from './worker-env.ts';
 
@@ -44,7 +44,7 @@ export const FAILURE_CAUSES: ReadonlySet<ExitCause> = new Set([
 
 export type LauncherEvent =
   | { type: 'ready'; port: number }
-  | { type: 'heartbeat'; players: number; phase: WorkerPhase }
+  | { type: 'heartbeat'; players: number; phase: WorkerPhase; tick?: TickStats }
   | { type: 'players'; count: number; names?: string[] }
   | { type: 'report'; report: GameReport }
   | {
@@ -171,7 +171,10 @@ class SupervisedWorker implements GameHandle {
         return;
       case 'heartbeat':
         // Before ready the start timeout is what counts, and the documented order is ready first.
-        if (this.ready) this.emit({ type: 'heartbeat', players: message.players, phase: message.phase });
+        if (this.ready) {
+          const { players, phase, tick } = message;
+          this.emit(tick ? { type: 'heartbeat', players, phase, tick } : { type: 'heartbeat', players, phase });
+        }
         return;
       case 'players':
         if (this.ready) this.emit(message.names ? { type: 'players', count: message.count, names: message.names } : { type: 'players', count: message.count });

@@ -60,13 +60,26 @@ export const EXIT_REASONS = ['lobby_idle', 'lobby_empty', 'round_over', 'shutdow
 export type WorkerExitReason = (typeof EXIT_REASONS)[number];
 
 const Count = Type.Integer({ minimum: 0, maximum: 256 });
+const Millis = Type.Number({ minimum: 0, maximum: 600_000 });
+
+export const TickStats = Type.Object(
+  { ticks: Type.Integer({ minimum: 0, maximum: 1_000_000 }), p50Ms: Millis, p99Ms: Millis, maxMs: Millis },
+  strict,
+);
+export type TickStats = Static<typeof TickStats>;
 
 export const WorkerToMatchmaker = Type.Union([
   /** Posted once, after the UDP socket is bound; `port` must be the one given in HUDDLE_GAME_PORT. */
   Type.Object({ type: Type.Literal('ready'), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, strict),
   /** Posted every HUDDLE_HEARTBEAT_INTERVAL_MS; silence past the heartbeat timeout = hung worker. */
   Type.Object(
-    { type: Type.Literal('heartbeat'), players: Count, phase: literalUnion(WORKER_PHASES) },
+    {
+      type: Type.Literal('heartbeat'),
+      players: Count,
+      phase: literalUnion(WORKER_PHASES),
+      /** Game-loop tick durations since the previous heartbeat, for capacity planning and /metrics. */
+      tick: Type.Optional(TickStats),
+    },
     strict,
   ),
   /** Posted when the set of connected players changes. */

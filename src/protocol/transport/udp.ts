@@ -6,6 +6,8 @@ export interface UdpTransportOptions {
   /** Port to bind; 0 picks a free one. */
   port: number;
   onDatagram: DatagramHandler;
+  /** Socket errors; by default ignored (see below). */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -22,6 +24,11 @@ export async function openUdpTransport(options: UdpTransportOptions): Promise<Da
     socket: {
       data(_socket, data, port, address) {
         onDatagram(data, address, port);
+      },
+      // A peer that closed its socket makes the kernel report ECONNREFUSED (ICMP port unreachable) on a later
+      // receive. For a datagram protocol that is a lost packet, not a failure: it must never end a game.
+      error(_socket, error) {
+        options.onError?.(error);
       },
     },
   });
