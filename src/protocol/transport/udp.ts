@@ -35,7 +35,14 @@ export async function openUdpTransport(options: UdpTransportOptions): Promise<Da
   return {
     localPort: socket.port,
     send(data, host, port) {
-      if (!socket.closed) socket.send(data, port, host);
+      if (socket.closed) return;
+      try {
+        socket.send(data, port, host);
+      } catch (error) {
+        // A pending ICMP error (the peer's port closed) surfaces on the next send: the datagram is lost, as
+        // UDP allows, and the protocol's timeouts deal with a peer that is gone.
+        options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      }
     },
     close() {
       if (!socket.closed) socket.close();
