@@ -7,6 +7,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { parseConfig, serveHelp } from './config.ts';
 import { createLogger, resolveLogFormat } from './log.ts';
 import { startServer } from './matchmaker/server.ts';
+import { relayExtension } from './matchmaker/relay/extension.ts';
 import { runBotCommand } from './bot-command.ts';
 
 /** A subcommand gets the arguments after its name and resolves to the exit code. */
@@ -31,7 +32,7 @@ async function runServe(args: string[]): Promise<number> {
   const log = createLogger({ format: resolveLogFormat(config.logFormat) });
   let server;
   try {
-    server = await startServer({ config, log });
+    server = await startServer({ config, log, extend: relayExtension() });
   } catch (error) {
     process.stderr.write(`huddle: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

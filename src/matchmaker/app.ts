@@ -50,12 +50,15 @@ export function createApp(deps: AppDeps) {
   let server: { requestIP(request: Request): { address: string } | null } | null = null;
   const clientAddress: ClientAddressOf = deps.clientAddress ?? ((request) => server?.requestIP(request)?.address ?? 'unknown');
 
-  const app = new Elysia({ name: 'huddle' })
+  // WebSocket frames are netcode datagrams (≤ 1225 bytes): refuse huge frames in Bun before they are buffered.
+  const app = new Elysia({ name: 'huddle', websocket: { maxPayloadLength: 64 * 1024 } })
     .onRequest(({ request }) => {
       const length = Number(request.headers.get('content-length') ?? 0);
       if (length > maxBody) throw new GameError('payload_too_large', `the body is larger than ${maxBody} bytes`);
     })
     .onParse(async ({ request, contentType }) => {
+      // Bodiless requests (and the relay's WebSocket upgrade, which Elysia also runs parse hooks for) pass.
+      if (request.method === 'GET' || request.method === 'HEAD') return;
       // Every body here is JSON; read it ourselves so a body without Content-Length is capped too.
       if (!/^application\/json\b/i.test(contentType ?? '')) {
         throw new GameError('unsupported_media_type', 'send the body as application/json');

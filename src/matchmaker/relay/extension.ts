@@ -1,0 +1,30 @@
+import type { ServerContext, ServerExtension } from '../server.ts';
+import { createRelay, type Relay } from './relay.ts';
+import type { RelayLimits } from './relay-model.ts';
+import { relayRoutes } from './relay-routes.ts';
+
+/**
+ * The relay as a `startServer({ extend })` component: resolves games through the registry, closes a game's
+ * tunnels when the registry releases it (before its port can be reused), appends its metrics, and closes every
+ * tunnel on stop. `onRelay` hands the instance out (tests, diagnostics).
+ */
+export function relayExtension(options: { limits?: Partial<RelayLimits>; onRelay?: (relay: Relay) => void } = {}) {
+  return ({ config, registry, gameHost }: ServerContext): ServerExtension => {
+    const relay = createRelay({
+      resolveGame: (gameId) => registry.resolveLive(gameId),
+      gameHost,
+      // Room for every player of every game twice over (a reconnect may overlap its old tunnel).
+      limits: { maxSockets: config.maxGames * config.maxPlayers * 2, ...options.limits },
+    });
+    const unsubscribe = registry.onGameEnded((gameId) => relay.closeGame(gameId));
+    options.onRelay?.(relay);
+    return {
+      plugins: [relayRoutes(relay)],
+      extraMetrics: [() => relay.metrics()],
+      stop: () => {
+        unsubscribe();
+        relay.closeAll();
+      },
+    };
+  };
+}
