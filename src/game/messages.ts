@@ -76,14 +76,18 @@ function makeDecoder<T extends TSchema>(schema: T): (bytes: Uint8Array) => Stati
 export const decodeClientMessage = makeDecoder(ClientMessage);
 export const decodeServerMessage = makeDecoder(ServerMessage);
 
-/** Display names arrive from players: trim, drop control and invisible characters, cap the length. */
+/**
+ * Display names arrive from players: drop control and format characters (bidi overrides and isolates, zero-width
+ * characters: they would let a name rewrite the line it is shown in or fake another player's chat) and line
+ * separators, fold whitespace runs, trim, cap the length. Empty if nothing is left (callers refuse it).
+ */
 export function sanitizeName(raw: string): string {
   const cleaned = raw
     .normalize('NFC')
     .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
     .replace(/\s+/gu, ' ')
     .trim();
-  return [...cleaned].slice(0, MAX_NAME_CHARS).join('');
+  return [...cleaned].slice(0, MAX_NAME_CHARS).join('').trim();
 }
 
 export function sanitizeChat(raw: string): string {

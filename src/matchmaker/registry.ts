@@ -17,7 +17,8 @@ import { PasscodeBook } from './passcodes.ts';
 import { PortPool } from './ports.ts';
 import type { ResultsStore, StoredGame } from './results-store.ts';
 import { newGameId, randomBytes, SECRET_BYTES, secretMatches } from './secrets.ts';
-import { ClientIds, mintConnectToken, sanitizeDisplayName } from './tokens.ts';
+import { sanitizeName } from '../game/messages.ts';
+import { ClientIds, mintConnectToken } from './tokens.ts';
 
 export type RegistrySettings = Pick<
   Config,
@@ -559,7 +560,8 @@ export class GameRegistry {
 }
 
 function requireName(raw: string): string {
-  const name = sanitizeDisplayName(raw);
+  // The same cleaning the game applies to the name it reads back from the token.
+  const name = sanitizeName(raw);
   if (name === '') throw new GameError('invalid_name', 'the name is empty once control characters are removed');
   return name;
 }

@@ -3,25 +3,11 @@
  * id unique within the game, the sanitised display name as UTF-8 user data, the game's public address, and a short
  * life (a slow player simply asks again with the passcode).
  */
-import { MAX_NAME_CHARS } from '../game/messages.ts';
 import { HUDDLE_PROTOCOL_ID } from '../protocol/constants.ts';
 import { generateConnectToken, parseAddress, USER_DATA_BYTES } from '../protocol/netcode/index.ts';
 
 /** Seconds without packets after which client and server drop each other. */
 export const CONNECT_TIMEOUT_SECONDS = 10;
-
-// Control characters, bidi overrides/isolates and line/paragraph separators: they would let a name rewrite the
-// lines it is shown in (or fake another player's chat).
-const UNSAFE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029\uFEFF\uFFF9-\uFFFB]/gu;
-
-/**
- * A display name safe to show anyone: unsafe characters removed, whitespace runs made one space, trimmed, at most
- * MAX_NAME_CHARS code points. Empty if nothing is left (the caller refuses it).
- */
-export function sanitizeDisplayName(raw: string): string {
-  const cleaned = raw.normalize('NFC').replace(UNSAFE, '').replace(/\s+/gu, ' ').trim();
-  return [...cleaned].slice(0, MAX_NAME_CHARS).join('').trim();
-}
 
 export interface MintRequest {
   privateKey: Uint8Array;

@@ -29,7 +29,7 @@ function bot(url: string, args: string[]) {
   const waiters: { event: string; resolve: (line: BotLine) => void }[] = [];
   void (async () => {
     let buffer = '';
-    for await (const chunk of child.stdout) {
+    for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
       buffer += new TextDecoder().decode(chunk);
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
