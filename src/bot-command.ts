@@ -9,7 +9,7 @@ export function botHelp(): string {
   return `usage: huddle bot [options]
 
 A headless player over real UDP: creates a game (as host) or joins one by passcode, chats, starts the game
-when it is host, and plays until the results.
+when it is host, and plays the arena until the results (it steers toward rocks and shoots them).
 
   --server URL          matchmaker base URL (default http://127.0.0.1:8080, or HUDDLE_SERVER)
   --name NAME           display name (default bot-XXXX)
@@ -20,7 +20,6 @@ when it is host, and plays until the results.
   --start DIFFICULTY    as host: start on easy, normal or hard ...
   --start-when N        ... once N players (host included) are in the lobby (default 1)
   --chat TEXT           say this in the lobby chat once connected
-  --taps N              taps per second during the round (default 5)
   --timeout SECONDS     give up after this long (default 600)
   --json                one JSON object per event instead of text
 `;
@@ -42,7 +41,6 @@ export async function runBotCommand(args: string[]): Promise<number> {
         start: { type: 'string' },
         'start-when': { type: 'string' },
         chat: { type: 'string' },
-        taps: { type: 'string' },
         timeout: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -77,7 +75,6 @@ export async function runBotCommand(args: string[]): Promise<number> {
       ...(values.start ? { start: parseDifficulty(values.start) } : {}),
       ...(values['start-when'] ? { startWhenPlayers: number('start-when', values['start-when'], 1, 256) } : {}),
       ...(values.chat ? { chat: values.chat } : {}),
-      ...(values.taps ? { tapsPerSecond: number('taps', values.taps, 0.1, 50) } : {}),
       ...(values.timeout ? { timeoutSeconds: number('timeout', values.timeout, 1, 86400) } : {}),
       onEvent: print,
     });

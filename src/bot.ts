@@ -5,7 +5,9 @@
  */
 import { GameClient, type GameView } from './game/game-client.ts';
 import { DIFFICULTIES, type Difficulty } from './game/lobby.ts';
-import { createGameLink } from './game/peer-link.ts';
+import { ArenaClient } from './game/arena-client.ts';
+import { botControls } from './game/bot-brain.ts';
+import { Channel, createGameLink } from './game/peer-link.ts';
 import { HUDDLE_PROTOCOL_ID } from './protocol/constants.ts';
 import { openUdpTransport } from './protocol/transport/udp.ts';
 
@@ -19,8 +21,6 @@ export interface BotOptions {
   start?: Difficulty;
   startWhenPlayers?: number;
   chat?: string;
-  /** Taps per second during a tap round. */
-  tapsPerSecond?: number;
   /** Give up after this long (seconds). */
   timeoutSeconds?: number;
   onEvent?: (event: BotEvent) => void;
@@ -94,11 +94,14 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   let seenChat = 0;
   let lastNotice: string | undefined;
 
+  const arena = new ArenaClient();
   client = new GameClient({
     protocolId: HUDDLE_PROTOCOL_ID,
     createLink: createGameLink,
     send: (d, h, p) => socket.send(d, h, p),
     onChange: (view) => onChange(view),
+    gameChannels: [Channel.Snapshot],
+    onGameMessage: (_channel, bytes) => arena.receive(bytes),
   });
 
   function onChange(view: GameView): void {
@@ -131,21 +134,18 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     }
   }
 
-  const tapEvery = 1 / (options.tapsPerSecond ?? 5);
-  let lastTap = 0;
   const ticker = setInterval(() => {
     const t = now();
-    client?.update(t);
     const view = client?.view;
-    if (!view) return;
-    if (view.phase === 'lobby' && options.start && client?.isHost && !started && view.players.length >= (options.startWhenPlayers ?? 1)) {
+    if (!client || !view) return;
+    if (view.phase === 'lobby' && options.start && client.isHost && !started && view.players.length >= (options.startWhenPlayers ?? 1)) {
       started = true;
       client.start(options.start);
     }
-    if (view.phase === 'playing' && t - lastTap >= tapEvery) {
-      lastTap = t;
-      client?.tap();
-    }
+    // Every client tick of the round: the bot brain's controls for the newest view, with its snapshot ack.
+    const latest = arena.latest;
+    if (view.phase === 'playing' && latest && view.you !== undefined) client.sendGameMessage(Channel.Input, arena.input(botControls(latest, view.you)));
+    client.update(t);
   }, 1000 / 30);
   const timeout = setTimeout(
     () => done.resolve({ ok: false, gameId: ticket.gameId, reason: `gave up after ${options.timeoutSeconds ?? 600} s` }),

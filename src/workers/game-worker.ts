@@ -12,7 +12,7 @@ import { parseWorkerEnv, type WorkerEnv } from './worker-env.ts';
 import { TickTimer } from './tick-timer.ts';
 import { GameSession } from '../game/session.ts';
 import { createGameLink } from '../game/peer-link.ts';
-import { TapRound } from '../game/tap-round.ts';
+import { ArenaRound } from '../game/arena-round.ts';
 import { parseAddress } from '../protocol/netcode/address.ts';
 import { NetcodeServer } from '../protocol/netcode/server.ts';
 import { openUdpTransport } from '../protocol/transport/udp.ts';
@@ -45,7 +45,7 @@ async function main(env: WorkerEnv): Promise<void> {
       lobbyTimeoutSeconds: env.lobbyTimeoutSeconds,
       roundSeconds: env.roundSeconds,
       createLink: createGameLink,
-      createRound: (setup) => new TapRound(setup),
+      createRound: (setup) => new ArenaRound(setup),
     },
     {
       sendPayload: (clientIndex, payload) => server?.sendPayload(clientIndex, payload, now()),
