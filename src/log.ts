@@ -32,6 +32,9 @@ export const LOG_FIELDS = [
   'outcome',
   'live',
   'version',
+  // Game events from workers (src/game/session.ts): slot numbers and why a player was dropped.
+  'clientIndex',
+  'why',
 ] as const;
 export type LogField = (typeof LOG_FIELDS)[number];
 export type LogFields = Partial<Record<LogField, string | number | boolean | null>>;

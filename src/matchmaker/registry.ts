@@ -459,6 +459,10 @@ export class GameRegistry {
       case 'players':
         this.setPlayers(record, event.count, event.names);
         return;
+      case 'log':
+        // The logger's secret guard applies here too; the game id is added by us, not trusted from the worker.
+        this.log.info(`game.${event.event}`, { ...event.fields, gameId: record.id });
+        return;
       case 'report':
         // Informational: the HTTP report with the bearer token is what changes state.
         this.log.info('worker.report', { gameId: record.id, status: event.report.status });

@@ -34,10 +34,8 @@ async function main(env: WorkerEnv): Promise<void> {
 
   const timers: Timer[] = [];
   let ended = false;
-  const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => {
-    // Worker logs go to the matchmaker's stdout through console; only event names and counts, never secrets.
-    if (process.env.HUDDLE_WORKER_DEBUG) console.log(JSON.stringify({ game: env.gameId, event, ...fields }));
-  };
+  // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
+  const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
 
   const session = new GameSession(
     {

@@ -47,6 +47,7 @@ export type LauncherEvent =
   | { type: 'heartbeat'; players: number; phase: WorkerPhase; tick?: TickStats }
   | { type: 'players'; count: number; names?: string[] }
   | { type: 'report'; report: GameReport }
+  | { type: 'log'; event: string; fields: Record<string, string | number | boolean> }
   | {
       type: 'exit';
       cause: ExitCause;
@@ -181,6 +182,9 @@ class SupervisedWorker implements GameHandle {
         return;
       case 'report':
         if (this.ready) this.emit({ type: 'report', report: message.report });
+        return;
+      case 'log':
+        if (this.ready) this.emit({ type: 'log', event: message.event, fields: message.fields });
         return;
       case 'fatal':
         this.fail('fatal', message.message);

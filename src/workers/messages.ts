@@ -90,6 +90,15 @@ export const WorkerToMatchmaker = Type.Union([
   Type.Object({ type: Type.Literal('report'), report: GameReport }, strict),
   /** The worker cannot go on (e.g. its port is taken); it is terminated and its game failed. */
   Type.Object({ type: Type.Literal('fatal'), message: Type.String({ maxLength: 1000 }) }, strict),
+  /** An event in the game's life (player joined, start refused, …) for the matchmaker's log, tagged with the game id there. */
+  Type.Object(
+    {
+      type: Type.Literal('log'),
+      event: Type.String({ pattern: '^[a-z_]{1,40}$' }),
+      fields: Type.Record(Type.String({ pattern: '^[A-Za-z]{1,32}$' }), Type.Union([Type.String({ maxLength: 200 }), Type.Number(), Type.Boolean()]), { maxProperties: 12 }),
+    },
+    strict,
+  ),
   /** Posted right before the worker ends on purpose, so its close is not read as a crash. */
   Type.Object({ type: Type.Literal('exiting'), reason: literalUnion(EXIT_REASONS) }, strict),
 ]);
