@@ -8,6 +8,7 @@ import { parseConfig, serveHelp } from './config.ts';
 import { createLogger, resolveLogFormat } from './log.ts';
 import { startServer } from './matchmaker/server.ts';
 import { relayExtension } from './matchmaker/relay/extension.ts';
+import { withWebClient } from './matchmaker/web/web-client.ts';
 import { runBotCommand } from './bot-command.ts';
 
 /** A subcommand gets the arguments after its name and resolves to the exit code. */
@@ -32,7 +33,7 @@ async function runServe(args: string[]): Promise<number> {
   const log = createLogger({ format: resolveLogFormat(config.logFormat) });
   let server;
   try {
-    server = await startServer({ config, log, extend: relayExtension() });
+    server = await startServer({ config, log, extend: withWebClient(relayExtension()) });
   } catch (error) {
     process.stderr.write(`huddle: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

@@ -1,0 +1,133 @@
+/**
+ * The matchmaker's REST API as the page uses it: create a game or join one with a passcode, and turn every
+ * failure into one sentence a player understands (docs/API.md lists the codes).
+ */
+
+/** What the page needs to reach a game: its connect token and where to send it. */
+export interface Ticket {
+  gameId: string;
+  port: number;
+  /** "host:port" written in the connect token: the only address the netcode client accepts datagrams from. */
+  serverAddress: string;
+  relayUrl: string;
+  connectToken: string;
+  expiresAt: string;
+  /** Present when this player created the game. */
+  passcode?: string;
+  maxPlayers?: number;
+}
+
+export type ApiFailureKind =
+  | 'wrong_passcode'
+  | 'game_full'
+  | 'game_started'
+  | 'game_over'
+  | 'rate_limited'
+  | 'invalid_name'
+  | 'capacity'
+  | 'unreachable'
+  | 'other';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly kind: ApiFailureKind,
+    message: string,
+    /** For `rate_limited`: seconds to wait (Retry-After). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+const TIMEOUT_MS = 15_000;
+
+export function createGame(name: string): Promise<Ticket> {
+  return post('/api/games', { name });
+}
+
+export function joinGame(passcode: string, name: string): Promise<Ticket> {
+  return post('/api/games/join', { passcode, name });
+}
+
+async function post(path: string, body: object): Promise<Ticket> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch {
+    throw new ApiError('unreachable', 'Cannot reach the huddle server. Check your connection and try again.');
+  }
+  const json: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw failure(response, json);
+  if (!isTicket(json)) throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
+  return json;
+}
+
+function isTicket(value: unknown): value is Ticket {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.gameId === 'string' &&
+    typeof v.port === 'number' &&
+    typeof v.serverAddress === 'string' &&
+    typeof v.relayUrl === 'string' &&
+    typeof v.connectToken === 'string'
+  );
+}
+
+function failure(response: Response, json: unknown): ApiError {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code = typeof error?.code === 'string' ? error.code : '';
+  const serverMessage = typeof error?.message === 'string' ? error.message : '';
+  switch (code) {
+    case 'wrong_passcode':
+      return new ApiError('wrong_passcode', 'No game has that passcode. Check it with the host and try again.');
+    case 'game_full':
+      return new ApiError('game_full', 'That game is full. Ask the host to start a new one.');
+    case 'game_started':
+      return new ApiError('game_started', 'That game has already started. Wait for the next one.');
+    case 'game_over':
+      return new ApiError('game_over', 'That game has ended.');
+    case 'rate_limited': {
+      const seconds = Math.max(1, Math.ceil(Number(response.headers.get('retry-after')) || 60));
+      return new ApiError('rate_limited', `Too many attempts. Wait ${seconds} s before trying again.`, seconds);
+    }
+    case 'invalid_name':
+    case 'validation_failed':
+      return new ApiError('invalid_name', 'Pick a name of 1 to 24 letters or numbers, and a passcode of 6 characters.');
+    case 'capacity':
+    case 'no_ports':
+    case 'start_failed':
+    case 'draining':
+      return new ApiError('capacity', `The server cannot host another game right now (${serverMessage || code}). Try again in a minute.`);
+  }
+  return new ApiError('other', `The server refused: ${serverMessage || `HTTP ${response.status}`}.`);
+}
+
+/** The connect token's server address as the netcode client wants it: host without brackets, and the port. */
+export function parseServerAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(address.slice(colon + 1)) };
+}
+
+/**
+ * The relay URL for this page. The server builds it from the request it saw, which says ws:// behind a TLS proxy:
+ * a page served over https must use wss:// or the browser blocks it as mixed content.
+ */
+export function relayUrlForPage(relayUrl: string, pageProtocol: string): string {
+  const url = new URL(relayUrl);
+  if (pageProtocol === 'https:') url.protocol = 'wss:';
+  return url.href;
+}
+
+export function decodeToken(base64: string): Uint8Array {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
