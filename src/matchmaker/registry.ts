@@ -335,7 +335,14 @@ export class GameRegistry {
       throw new GameError('unauthorized', 'missing or wrong reporting token', { 'WWW-Authenticate': 'Bearer' });
     }
     if (report.status === 'in_progress') {
-      if (record.state === 'in_progress' && record.difficulty === report.difficulty) return { gameId, state: record.state };
+      if (record.state === 'in_progress') {
+        // A start whose acknowledgement was lost (or came after the worker's report timeout) left this game in
+        // in_progress while its worker stayed in the lobby and told the host the start failed. The host's next start,
+        // at whatever difficulty, is that start retried: acknowledge it, or the game is stuck until the backstop.
+        record.difficulty = report.difficulty;
+        record.stateSince = this.clock();
+        return { gameId, state: record.state };
+      }
       if (record.state !== 'lobby') throw new GameError('bad_state', `a game in ${record.state} cannot start`);
       record.difficulty = report.difficulty;
       this.transition(record, 'in_progress');
