@@ -46,7 +46,9 @@ async function player(token: string): Promise<UdpPlayer> {
 /** Asserts that live games, free ports and UDP sockets are back to `before` once workers have closed. */
 async function expectNoLeak(s: Served, before: ResourceCount): Promise<void> {
   const after = await settledResources(s.server, before);
-  expect(after).toEqual(before);
+  expect({ live: after.live, freePorts: after.freePorts }).toEqual({ live: before.live, freePorts: before.freePorts });
+  // At most as many: sockets of earlier test files in this process may still be closing when `before` is taken.
+  expect(after.udpSockets).toBeLessThanOrEqual(before.udpSockets);
 }
 
 function storedRows(s: Served, gameId: string): { games: number; scores: number } {
