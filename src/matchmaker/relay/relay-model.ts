@@ -14,6 +14,11 @@ export type ResolveGame = (gameId: string) => RelayTarget | undefined;
 export interface RelayLimits {
   /** Tunnels open at once across all games; more are closed with 4503. */
   maxSockets: number;
+  /**
+   * Tunnels open at once from one client address (the WebSocket's peer address); more are closed with 4503. Without
+   * it, one client knowing any live game id could hold every tunnel of `maxSockets` and lock all web players out.
+   */
+  maxSocketsPerAddress: number;
   /** Sustained client→game frames per second per tunnel (netcode sends ~10–60/s in play). */
   framesPerSecond: number;
   /** Frames a tunnel may send in a burst above the rate. */
@@ -31,6 +36,7 @@ export interface RelayLimits {
 
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = {
   maxSockets: 512,
+  maxSocketsPerAddress: 64,
   framesPerSecond: 200,
   burstFrames: 400,
   floodCloseAfterDrops: 400,
@@ -70,7 +76,7 @@ export const CLOSE_REASONS = ['client_closed', 'game_ended', 'idle', 'rate_limit
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** Why a tunnel was never opened: at the HTTP upgrade, or at open when things changed in between. */
-export const REFUSAL_REASONS = ['bad_request', 'unknown_game', 'capacity'] as const;
+export const REFUSAL_REASONS = ['bad_request', 'unknown_game', 'capacity', 'address_capacity'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export interface DirectionCounters {

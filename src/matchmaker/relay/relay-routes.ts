@@ -36,7 +36,8 @@ export function relayRoutes(relay: Relay) {
           'Refused before the upgrade: 400 without a game id, 404 for a game that is not live.',
       },
       open(ws) {
-        const tunnel = relay.open(ws.data.query.game ?? '', ws.raw);
+        // The peer address counts against the per-address share of tunnels (the API limits by the same address).
+        const tunnel = relay.open(ws.data.query.game ?? '', ws.raw, ws.raw.remoteAddress);
         if (tunnel !== undefined) tunnels.set(ws.raw, tunnel);
       },
       message(ws, message: unknown) {

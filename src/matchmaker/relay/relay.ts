@@ -30,6 +30,9 @@ export class Relay {
   private readonly gameHost: string;
   private readonly now: () => number;
   private readonly byGame = new Map<string, Set<RelayTunnel>>();
+  /** Open tunnels per client address, and each tunnel's address, for `maxSocketsPerAddress`. */
+  private readonly perAddress = new Map<string, number>();
+  private readonly addressOf = new Map<RelayTunnel, string>();
   private readonly sweepMs: number;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly forget = (tunnel: RelayTunnel) => this.forgetTunnel(tunnel);
@@ -69,12 +72,18 @@ export class Relay {
 
   /**
    * Opens a tunnel for a WebSocket that has just been accepted. Re-checks the game (it may have ended since the
-   * upgrade) and the global cap; a refusal closes the peer with a code and returns undefined.
+   * upgrade), the global cap and the cap of the client's `address`; a refusal closes the peer with a code and
+   * returns undefined.
    */
-  open(gameId: string, peer: RelayPeer): RelayTunnel | undefined {
+  open(gameId: string, peer: RelayPeer, address?: string): RelayTunnel | undefined {
     if (this.counters.openSockets >= this.limits.maxSockets) {
       this.refused('capacity');
       peer.close(RelayCloseCode.AtCapacity, 'relay at capacity');
+      return undefined;
+    }
+    if (address !== undefined && (this.perAddress.get(address) ?? 0) >= this.limits.maxSocketsPerAddress) {
+      this.refused('address_capacity');
+      peer.close(RelayCloseCode.AtCapacity, 'too many tunnels from this address');
       return undefined;
     }
     const target = this.lookup(gameId);
@@ -95,6 +104,10 @@ export class Relay {
     let tunnels = this.byGame.get(gameId);
     if (tunnels === undefined) this.byGame.set(gameId, (tunnels = new Set()));
     tunnels.add(tunnel);
+    if (address !== undefined && !tunnel.isClosed) {
+      this.addressOf.set(tunnel, address);
+      this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    }
     this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepMs);
     return tunnel;
   }
@@ -152,6 +165,13 @@ export class Relay {
   }
 
   private forgetTunnel(tunnel: RelayTunnel): void {
+    const address = this.addressOf.get(tunnel);
+    if (address !== undefined) {
+      this.addressOf.delete(tunnel);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    }
     const tunnels = this.byGame.get(tunnel.gameId);
     if (tunnels === undefined) return;
     tunnels.delete(tunnel);
