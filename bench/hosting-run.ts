@@ -1,0 +1,333 @@
+/**
+ * One run of one hosting benchmark, in a fresh process so every run starts from the same memory and the first
+ * worker's extra start cost is paid once per run, as it would be by a real server. bench/hosting.ts spawns it
+ * and reads the last stdout line, `RESULT {json}`. The process must end on its own once the server is stopped:
+ * the parent reports a run that does not as a leak (a worker, socket or timer left behind).
+ *
+ *   bun bench/hosting-run.ts latency --games 200 [--worker-entry bundled.js] [--game-ports A-B]
+ *   bun bench/hosting-run.ts rss --n 10 [--worker-entry bundled.js] [--game-ports A-B]
+ *   bun bench/hosting-run.ts tick --k 50 [--round-seconds 45] [--window 20] [--game-ports A-B]
+ *   bun bench/hosting-run.ts probe --n 50 --variant empty|typebox|libsodium|noble|sodium|modules|udp [--no-smol]
+ */
+import { loadavg } from 'node:os';
+import { startServer, type RunningServer } from '../src/matchmaker/server.ts';
+import { BunWorkerLauncher } from '../src/workers/launcher.ts';
+import {
+  benchConfig,
+  DEFAULT_GAME_PORTS,
+  machineCpuSeconds,
+  MB,
+  median,
+  percentile,
+  portCount,
+  procCpuSeconds,
+  ReadyDurationLog,
+  settledRss,
+  settlesWithin,
+  sleep,
+  TrackingLauncher,
+  udpCounters,
+  waitFor,
+  type HeartbeatSample,
+} from './hosting-common.ts';
+
+function flag(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? process.argv[i + 1] : fallback;
+  if (value === undefined) throw new Error(`--${name} is required`);
+  return value;
+}
+
+function intFlag(name: string, fallback?: number): number {
+  const value = Number(flag(name, fallback === undefined ? undefined : String(fallback)));
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
+  return value;
+}
+
+const part = process.argv[2];
+/**
+ * The worker as one pre-built file (bench/hosting.ts bundles it, as the compiled binary embeds it) instead of
+ * ~270 source modules. Built by the parent so the bundler's memory is not in this process's RSS baseline.
+ */
+const workerEntry = process.argv.includes('--worker-entry') ? flag('worker-entry') : undefined;
+const gamePorts = flag('game-ports', DEFAULT_GAME_PORTS);
+const ports = portCount(gamePorts);
+
+interface Created {
+  gameId: string;
+  ms: number;
+}
+
+async function createGame(server: RunningServer, name: string): Promise<Created> {
+  const started = performance.now();
+  const response = await fetch(`${server.localUrl}/api/games`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json()) as { gameId?: string; error?: { message?: string } };
+  const ms = performance.now() - started;
+  if (response.status !== 201 || typeof body.gameId !== 'string') {
+    throw new Error(`create answered ${response.status}: ${body.error?.message ?? JSON.stringify(body)}`);
+  }
+  return { gameId: body.gameId, ms };
+}
+
+/** Everything the registry holds must be back: no live game, every port free, no worker left. */
+function leakCheck(server: RunningServer, tracking: TrackingLauncher): string[] {
+  const problems: string[] = [];
+  if (server.registry.live !== 0) problems.push(`registry.live = ${server.registry.live}`);
+  if (server.registry.freePorts !== ports) problems.push(`free ports ${server.registry.freePorts} of ${ports}`);
+  if (tracking.running !== 0) problems.push(`${tracking.running} workers still running`);
+  const { gamesByState } = server.registry.snapshot();
+  for (const [state, count] of Object.entries(gamesByState)) if (count !== 0) problems.push(`${count} live games in ${state}`);
+  return problems;
+}
+
+async function withServer<T>(
+  options: { maxGames: number; roundSeconds?: number; heartbeatTimeoutMs?: number },
+  body: (server: RunningServer, tracking: TrackingLauncher, log: ReadyDurationLog) => Promise<T>,
+): Promise<T> {
+  const { config, removeDataDir } = benchConfig({ gamePorts, ...options });
+  const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry } : {}));
+  const log = new ReadyDurationLog();
+  const server = await startServer({ config, launcher: tracking, log });
+  try {
+    return await body(server, tracking, log);
+  } finally {
+    await server.stop('benchmark over');
+    removeDataDir();
+  }
+}
+
+async function latency(): Promise<object> {
+  const games = intFlag('games', 200);
+  return withServer({ maxGames: ports }, async (server, tracking, log) => {
+    const createMs: number[] = [];
+    const stopMs: number[] = [];
+    for (let i = 0; i < games; i++) {
+      const { gameId, ms } = await createGame(server, `bench${i}`);
+      createMs.push(ms);
+      const stopStarted = performance.now();
+      await tracking.stopGame(gameId);
+      stopMs.push(performance.now() - stopStarted);
+    }
+    const leaks = leakCheck(server, tracking);
+    return {
+      games,
+      createP50: percentile(createMs, 50),
+      createP99: percentile(createMs, 99),
+      createMax: Math.max(...createMs),
+      createFirst: createMs[0],
+      readyP50: percentile(log.readyMs, 50),
+      readyP99: percentile(log.readyMs, 99),
+      readyCount: log.readyMs.length,
+      stopP50: percentile(stopMs, 50),
+      leaks,
+      problems: log.problems.slice(0, 5),
+      loadavg: loadavg()[0],
+    };
+  });
+}
+
+async function rss(): Promise<object> {
+  const n = intFlag('n');
+  return withServer({ maxGames: Math.min(ports, Math.max(n, 1)) }, async (server, tracking, log) => {
+    // The server alone, after the same settle the games get: the HTTP stack, the store and the registry.
+    const baseline = await settledRss(1500);
+    const before = process.memoryUsage();
+    for (let i = 0; i < n; i++) await createGame(server, `idle${i}`);
+    const withGames = await settledRss(3000);
+    const after = process.memoryUsage();
+    const live = server.registry.snapshot().gamesByState.lobby;
+    const perWorkerMb = (withGames - baseline) / MB / n;
+    return {
+      n,
+      live,
+      baselineMb: baseline / MB,
+      withGamesMb: withGames / MB,
+      perWorkerMb,
+      mainHeapDeltaMb: (after.heapUsed - before.heapUsed) / MB,
+      running: tracking.running,
+      problems: log.problems.slice(0, 5),
+      loadavg: loadavg()[0],
+    };
+  });
+}
+
+async function tick(): Promise<object> {
+  const k = intFlag('k');
+  const roundSeconds = intFlag('round-seconds', 45);
+  const windowSeconds = intFlag('window', 20);
+  const countdownSeconds = 3;
+  // Heartbeats every 5 s (a quarter of this timeout) carry ~150 ticks each, so a heartbeat's p99 leaves out its
+  // largest tick instead of being the max, as it is with the default 750 ms interval (~22 ticks).
+  const heartbeatTimeoutMs = 20_000;
+  return withServer({ maxGames: Math.min(ports, k + 8), roundSeconds, heartbeatTimeoutMs }, async (server, tracking, log) => {
+    const samples = new Map<string, HeartbeatSample[]>();
+    let recording = false;
+    tracking.onHeartbeat = (gameId, sample) => {
+      if (!recording) return;
+      let list = samples.get(gameId);
+      if (!list) samples.set(gameId, (list = []));
+      list.push(sample);
+    };
+
+    const bots = Bun.spawn([process.execPath, new URL('./hosting-bots.ts', import.meta.url).pathname, '--url', server.localUrl, '--games', String(k), '--timeout', String(roundSeconds + 90)], {
+      stdout: 'pipe',
+      stderr: 'inherit',
+    });
+    const botLines: Record<string, unknown>[] = [];
+    const botsDone = (async () => {
+      // The bots print two lines in all; reading them at the end is enough.
+      const text = await new Response(bots.stdout).text();
+      for (const line of text.split('\n')) {
+        try {
+          botLines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // Not ours (a stray console line, the empty tail): ignore.
+        }
+      }
+      await bots.exited;
+    })();
+
+    try {
+      // Every round must be under way before the window opens; the earliest one bounds how long it may last.
+      let firstInProgress: number | undefined;
+      const inProgress = () => server.registry.snapshot().gamesByState.in_progress;
+      const allStarted = await waitFor(() => {
+        if (firstInProgress === undefined && inProgress() > 0) firstInProgress = performance.now();
+        return inProgress() >= k;
+      }, 60_000 + k * 400, 50);
+      const startedGames = inProgress();
+      // For a run where some game never started: where those games stand (state and players seen).
+      const stuck = allStarted ? undefined : { byState: server.registry.snapshot().gamesByState, lobbies: server.registry.tickStats().filter((g) => g.players < 4).map((g) => g.players) };
+      await sleep((countdownSeconds + 1.5) * 1000);
+      const windowStart = performance.now();
+      const latestEnd = (firstInProgress ?? windowStart) + (countdownSeconds + roundSeconds - 2) * 1000;
+      const windowEnd = Math.min(windowStart + windowSeconds * 1000, latestEnd);
+
+      recording = true;
+      const cpu0 = process.cpuUsage();
+      const botCpu0 = procCpuSeconds(bots.pid);
+      const udp0 = udpCounters();
+      const machine0 = machineCpuSeconds();
+      const rssSamples: number[] = [];
+      const players: number[] = [];
+      const playing: number[] = [];
+      while (performance.now() < windowEnd) {
+        await sleep(Math.min(1000, Math.max(0, windowEnd - performance.now())));
+        rssSamples.push(process.memoryUsage().rss);
+        const snap = server.registry.snapshot();
+        players.push(snap.playersConnected);
+        playing.push(snap.gamesByState.in_progress);
+      }
+      recording = false;
+      const wallSeconds = (performance.now() - windowStart) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const botCpu = procCpuSeconds(bots.pid) - botCpu0;
+      const udp1 = udpCounters();
+      const machine1 = machineCpuSeconds();
+      const ownCpuSeconds = (cpu.user + cpu.system) / 1e6 + botCpu;
+
+      // Whether slow ticks hit many games at once (a stall of the whole process or machine) or one at a time.
+      const slowByBucket = new Map<number, number>();
+      for (const list of samples.values()) {
+        for (const sample of list) {
+          if (sample.tick.p99Ms <= 10) continue;
+          const bucket = Math.floor((sample.at - windowStart) / 5000) * 5;
+          slowByBucket.set(bucket, (slowByBucket.get(bucket) ?? 0) + 1);
+        }
+      }
+      const perGame = [...samples.values()].map((list) => {
+        // The first heartbeat of the window only marks time: its ticks ran partly before the window.
+        const counted = list.length > 1 ? list.slice(1) : list;
+        const ticks = counted.reduce((sum, s) => sum + s.tick.ticks, 0);
+        const spanMs = list.length > 1 ? (list.at(-1) as HeartbeatSample).at - (list[0] as HeartbeatSample).at : NaN;
+        return {
+          p50: median(list.map((s) => s.tick.p50Ms)),
+          // Each heartbeat's p99 leaves out its largest tick of ~150; the worst of them is the game's p99.
+          p99: Math.max(...list.map((s) => s.tick.p99Ms)),
+          max: Math.max(...list.map((s) => s.tick.maxMs)),
+          hz: (ticks / spanMs) * 1000,
+        };
+      });
+
+      // Let the rounds end and the bots collect their results, then every game must have released its slot.
+      const roundsOver = await settlesWithin(botsDone, (roundSeconds + 120) * 1000);
+      const released = await waitFor(() => server.registry.live === 0, 15_000, 100);
+      const done = botLines.find((l) => l.type === 'done');
+      return {
+        k,
+        allStarted,
+        startedGames,
+        stuck,
+        windowSeconds: wallSeconds,
+        gamesMeasured: perGame.length,
+        tickP50Median: median(perGame.map((g) => g.p50)),
+        tickP99Median: median(perGame.map((g) => g.p99)),
+        tickP99Worst: Math.max(...perGame.map((g) => g.p99)),
+        tickMaxWorst: Math.max(...perGame.map((g) => g.max)),
+        hzMedian: median(perGame.map((g) => g.hz)),
+        hzWorst: Math.min(...perGame.map((g) => g.hz)),
+        playersMin: Math.min(...players),
+        playingMin: Math.min(...playing),
+        slowHeartbeatsBySecond: Object.fromEntries(slowByBucket),
+        othersCpuCores: (machine1.busy - machine0.busy - ownCpuSeconds) / wallSeconds,
+        stealCores: (machine1.steal - machine0.steal) / wallSeconds,
+        serverCpuCores: (cpu.user + cpu.system) / 1e6 / wallSeconds,
+        botCpuCores: botCpu / wallSeconds,
+        rssMb: median(rssSamples) / MB,
+        udpInPerSecond: (udp1.in - udp0.in) / wallSeconds,
+        bots: done ?? null,
+        roundsOver,
+        released,
+        leaks: leakCheck(server, tracking),
+        problems: log.problems.slice(0, 5),
+        loadavg: loadavg()[0],
+      };
+    } finally {
+      recording = false;
+      if (bots.exitCode === null) bots.kill();
+      await bots.exited;
+    }
+  });
+}
+
+/** Memory of bare workers with selected parts of the game worker's load, to see where a worker's RSS goes. */
+async function probe(): Promise<object> {
+  const n = intFlag('n');
+  const variant = flag('variant');
+  const smol = !process.argv.includes('--no-smol');
+  const entry = new URL('./hosting-probe-worker.ts', import.meta.url).href;
+  const baseline = await settledRss(1500);
+  const workers: Worker[] = [];
+  const startMs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const worker = new Worker(entry, { env: { HUDDLE_PROBE: variant, HUDDLE_PROBE_PORT: String(Number(gamePorts.split('-')[0]) + i) }, smol });
+    const ready = await new Promise<string>((resolve) => {
+      worker.addEventListener('message', (event: MessageEvent) => resolve(String(event.data)), { once: true });
+      worker.addEventListener('error', (event) => resolve(`error: ${event.message}`), { once: true });
+    });
+    if (ready !== 'ready') throw new Error(`probe worker ${variant}: ${ready}`);
+    startMs.push(performance.now() - started);
+    workers.push(worker);
+  }
+  const withWorkers = await settledRss(3000);
+  const closed = workers.map((w) => new Promise<void>((resolve) => w.addEventListener('close', () => resolve(), { once: true })));
+  for (const worker of workers) worker.terminate();
+  await Promise.all(closed);
+  return { variant, smol, n, baselineMb: baseline / MB, perWorkerMb: (withWorkers - baseline) / MB / n, startP50: percentile(startMs, 50), loadavg: loadavg()[0] };
+}
+
+const parts: Record<string, () => Promise<object>> = { latency, rss, tick, probe };
+const run = part === undefined ? undefined : parts[part];
+if (!run) {
+  console.error(`usage: bun bench/hosting-run.ts ${Object.keys(parts).join('|')} [flags]`);
+  process.exitCode = 2;
+} else {
+  const result = await run();
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
