@@ -6,7 +6,8 @@
  * One "pair" is what a netcode payload packet costs to write and read: a seal and an open of the payload with a
  * 22-byte AAD (netcode's version info + protocol id + prefix byte) and a 12-byte (IETF) nonce.
  */
-import { type Aead, AEAD_TAG_BYTES, nobleAead } from '../src/protocol/crypto/index.ts';
+import { type Aead, AEAD_TAG_BYTES } from '../src/protocol/crypto/index.ts';
+import { nobleAead } from '../src/protocol/crypto/noble.ts';
 import { createSodiumAead } from '../src/protocol/crypto/sodium.ts';
 import { pureAead } from '../src/protocol/crypto/pure.ts';
 

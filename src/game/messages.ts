@@ -1,56 +1,16 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { DIFFICULTIES } from './lobby.ts';
-
 /**
  * Lobby, chat, start and results messages: rare, so structured JSON on the reliable channel, each validated
- * against its TypeBox schema on receipt. The hot-path game messages (inputs, snapshots) have binary codecs.
+ * against its TypeBox schema (message-schemas.ts, compiled ahead of time into validators.generated.ts) on
+ * receipt. The hot-path game messages (inputs, snapshots) have binary codecs.
  */
+import type { ClientMessage, ServerMessage } from './message-schemas.ts';
+import { MAX_CHAT_CHARS, MAX_NAME_CHARS } from './message-limits.ts';
+import { checkClientMessage, checkServerMessage } from './validators.generated.ts';
+
+export type { ClientMessage, ServerMessage } from './message-schemas.ts';
+export { MAX_CHAT_CHARS, MAX_NAME_CHARS } from './message-limits.ts';
+
 export const CHANNEL_RELIABLE = 0;
-export const MAX_CHAT_CHARS = 200;
-export const MAX_NAME_CHARS = 24;
-
-const Difficulty = Type.Union(DIFFICULTIES.map((d) => Type.Literal(d)));
-const PlayerIndex = Type.Integer({ minimum: 0, maximum: 255 });
-const Name = Type.String({ maxLength: MAX_NAME_CHARS * 4 });
-const strict = { additionalProperties: false } as const;
-
-export const ClientMessage = Type.Union([
-  Type.Object({ type: Type.Literal('chat'), text: Type.String({ minLength: 1, maxLength: MAX_CHAT_CHARS }) }, strict),
-  Type.Object({ type: Type.Literal('start'), difficulty: Difficulty }, strict),
-  /** The minimal round's scoring action; the real game replaces it with binary inputs. */
-  Type.Object({ type: Type.Literal('tap') }, strict),
-]);
-export type ClientMessage = Static<typeof ClientMessage>;
-
-const LobbyPlayer = Type.Object(
-  { index: PlayerIndex, name: Name, host: Type.Boolean(), pingMs: Type.Integer({ minimum: 0 }) },
-  strict,
-);
-const ScoreLine = Type.Object({ index: PlayerIndex, name: Name, score: Type.Integer({ minimum: 0 }) }, strict);
-
-export const ServerMessage = Type.Union([
-  Type.Object({ type: Type.Literal('welcome'), you: PlayerIndex, maxPlayers: Type.Integer({ minimum: 1 }) }, strict),
-  Type.Object(
-    {
-      type: Type.Literal('lobby'),
-      players: Type.Array(LobbyPlayer, { maxItems: 256 }),
-      hostIndex: Type.Optional(PlayerIndex),
-      secondsLeft: Type.Number({ minimum: 0 }),
-    },
-    strict,
-  ),
-  Type.Object({ type: Type.Literal('chat'), from: PlayerIndex, name: Name, text: Type.String({ maxLength: MAX_CHAT_CHARS }) }, strict),
-  Type.Object({ type: Type.Literal('notice'), code: Type.String({ maxLength: 64 }), message: Type.String({ maxLength: 500 }) }, strict),
-  Type.Object({ type: Type.Literal('countdown'), difficulty: Difficulty, seconds: Type.Number({ minimum: 0 }) }, strict),
-  Type.Object(
-    { type: Type.Literal('round'), secondsLeft: Type.Number({ minimum: 0 }), scores: Type.Array(ScoreLine, { maxItems: 256 }) },
-    strict,
-  ),
-  Type.Object({ type: Type.Literal('results'), difficulty: Difficulty, scores: Type.Array(ScoreLine, { maxItems: 256 }) }, strict),
-  Type.Object({ type: Type.Literal('closing'), reason: Type.String({ maxLength: 200 }) }, strict),
-]);
-export type ServerMessage = Static<typeof ServerMessage>;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -60,8 +20,7 @@ export function encodeMessage(message: ClientMessage | ServerMessage): Uint8Arra
 }
 
 /** Decodes and validates; undefined for anything that is not exactly a message of the schema. */
-function makeDecoder<T extends TSchema>(schema: T): (bytes: Uint8Array) => Static<T> | undefined {
-  const check = TypeCompiler.Compile(schema);
+function makeDecoder<T>(check: (value: unknown) => boolean): (bytes: Uint8Array) => T | undefined {
   return (bytes) => {
     let value: unknown;
     try {
@@ -69,12 +28,12 @@ function makeDecoder<T extends TSchema>(schema: T): (bytes: Uint8Array) => Stati
     } catch {
       return undefined;
     }
-    return check.Check(value) ? value : undefined;
+    return check(value) ? (value as T) : undefined;
   };
 }
 
-export const decodeClientMessage = makeDecoder(ClientMessage);
-export const decodeServerMessage = makeDecoder(ServerMessage);
+export const decodeClientMessage = makeDecoder<ClientMessage>(checkClientMessage);
+export const decodeServerMessage = makeDecoder<ServerMessage>(checkServerMessage);
 
 /**
  * Display names arrive from players: drop control and format characters (bidi overrides and isolates, zero-width

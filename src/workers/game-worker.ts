@@ -7,7 +7,8 @@
  * never sends one on the channel.
  */
 import { createSessionHostReporter } from './reporter.ts';
-import { parseMatchmakerMessage, type WorkerExitReason, type WorkerToMatchmaker } from './messages.ts';
+import { parseMatchmakerMessage } from './matchmaker-message.ts';
+import type { WorkerExitReason, WorkerToMatchmaker } from './messages.ts';
 import { parseWorkerEnv, type WorkerEnv } from './worker-env.ts';
 import { TickTimer } from './tick-timer.ts';
 import { GameSession } from '../game/session.ts';

@@ -111,14 +111,8 @@ export const MatchmakerToWorker = Type.Union([
 export type MatchmakerToWorker = Static<typeof MatchmakerToWorker>;
 
 const workerCheck = TypeCompiler.Compile(WorkerToMatchmaker);
-const matchmakerCheck = TypeCompiler.Compile(MatchmakerToWorker);
 
-/** Validates a message received from a worker; null if it is not one. */
+/** Validates a message received from a worker (called in the matchmaker); null if it is not one. */
 export function parseWorkerMessage(data: unknown): WorkerToMatchmaker | null {
   return workerCheck.Check(data) ? data : null;
-}
-
-/** Validates a message received from the matchmaker (called in the worker); null if it is not one. */
-export function parseMatchmakerMessage(data: unknown): MatchmakerToWorker | null {
-  return matchmakerCheck.Check(data) ? data : null;
 }

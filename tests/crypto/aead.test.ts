@@ -7,10 +7,10 @@ import {
   createSodiumAead,
   defaultAead,
   defaultAeadFallbackReason,
-  nobleAead,
   poly1305,
   pureAead,
 } from '../../src/protocol/crypto/index.ts';
+import { nobleAead } from '../../src/protocol/crypto/noble.ts';
 import { randomBytes, seededRandom } from '../support/prng.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/[\s:]/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));

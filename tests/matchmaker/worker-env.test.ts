@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { encodeWorkerEnv, parseWorkerEnv, WORKER_ENV_NAMES } from '../../src/workers/worker-env.ts';
-import { parseMatchmakerMessage, parseWorkerMessage } from '../../src/workers/messages.ts';
+import { parseMatchmakerMessage } from '../../src/workers/matchmaker-message.ts';
+import { parseWorkerMessage } from '../../src/workers/messages.ts';
 import { testWorkerEnv } from './support/env.ts';
 
 describe('worker env contract', () => {

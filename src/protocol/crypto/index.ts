@@ -1,5 +1,4 @@
 export * from './aead.ts';
-export { nobleAead } from './noble.ts';
 export { pureAead, poly1305 } from './pure.ts';
 export { createSodiumAead } from './sodium.ts';
 import { pureAead } from './pure.ts';
@@ -28,7 +27,8 @@ let fallbackReason: string | null = null;
  *
  * If wasm is unavailable the fallback is `pureAead` — allocation-free TypeScript, 3–4x faster than noble
  * (~430k pairs/s at 100 B but ~82k at 1000 B) — and `defaultAeadFallbackReason` says why it was used.
- * noble stays only as the independent reference the tests cross-check against.
+ * noble (noble.ts) stays only as the independent reference the tests cross-check against; it is not exported
+ * here, so that game workers and browsers do not load it.
  */
 export const defaultAead: Aead = await loadFastAead().catch((error: unknown) => {
   fallbackReason = error instanceof Error ? error.message : String(error);
