@@ -127,7 +127,12 @@ export class GameClient {
 
   /** A binary game message (inputs) on one of the game channels. */
   sendGameMessage(channel: number, bytes: Uint8Array): void {
-    if (this.netcode.connected) this.link.send(channel, bytes);
+    if (!this.netcode.connected) return;
+    try {
+      this.link.send(channel, bytes);
+    } catch {
+      // Inputs are unreliable and repeated in the next packet: one that cannot be queued is simply lost.
+    }
   }
 
   disconnect(now: number): void {
@@ -141,7 +146,14 @@ export class GameClient {
 
   private sendCommand(message: ClientMessage): void {
     if (!this.netcode.connected) return;
-    this.link.send(CHANNEL_RELIABLE, encodeMessage(message));
+    try {
+      this.link.send(CHANNEL_RELIABLE, encodeMessage(message));
+    } catch (error) {
+      // The link refuses when the server has stopped acknowledging: say so rather than throw into the UI.
+      this.view.notice = { code: 'send-failed', message: `Not sent: ${error instanceof Error ? error.message : 'the connection is stuck'}` };
+      this.changed();
+      return;
+    }
     this.flush(this.now);
   }
 

@@ -61,6 +61,8 @@ export class GameSession {
   private lingerEnds = 0;
   private lastLobbyBroadcast = -Infinity;
   private lastNow: number;
+  /** Players to disconnect at the end of the current event (see `deliver`). */
+  private readonly kicks = new Set<number>();
   private readonly maxInvalid: number;
   private readonly countdownSeconds: number;
 
@@ -171,7 +173,7 @@ export class GameSession {
         }
         break;
       case 'playing':
-        this.round?.update(now, (index, channel, message) => this.players.get(index)?.link.send(channel, message));
+        this.round?.update(now, (index, channel, message) => this.deliver(index, channel, message));
         if (this.round?.isOver(now)) this.finishRound(now);
         break;
       case 'ending':
@@ -289,11 +291,34 @@ export class GameSession {
 
   private broadcast(message: ServerMessage): void {
     const bytes = encodeMessage(message);
-    for (const player of this.players.values()) player.link.send(CHANNEL_RELIABLE, bytes);
+    for (const player of this.players.values()) this.deliver(player.index, CHANNEL_RELIABLE, bytes);
   }
 
   private sendTo(clientIndex: number, message: ServerMessage): void {
-    this.players.get(clientIndex)?.link.send(CHANNEL_RELIABLE, encodeMessage(message));
+    this.deliver(clientIndex, CHANNEL_RELIABLE, encodeMessage(message));
+  }
+
+  /**
+   * Queues a message for one player. A player whose link refuses it (its reliable queue is full because it stopped
+   * acknowledging) is dropped once the current event is done: one stuck or hostile client must never take the
+   * game down for everyone by making a send throw inside the game loop.
+   */
+  private deliver(clientIndex: number, channel: number, message: Uint8Array): void {
+    const player = this.players.get(clientIndex);
+    if (!player || this.kicks.has(clientIndex)) return;
+    try {
+      player.link.send(channel, message);
+    } catch (error) {
+      this.host.log('player_kicked', { clientIndex, why: error instanceof Error ? error.message.slice(0, 120) : 'send failed' });
+      this.kicks.add(clientIndex);
+    }
+  }
+
+  private processKicks(): void {
+    for (const index of [...this.kicks]) {
+      this.kicks.delete(index);
+      if (this.players.has(index)) this.host.disconnect(index);
+    }
   }
 
   /** Report answers arrive between updates; they act at the time of the latest event. */
@@ -302,6 +327,7 @@ export class GameSession {
   }
 
   private flush(now: number): void {
+    this.processKicks();
     for (const player of this.players.values()) {
       player.link.flush(now, (packet) => this.host.sendPayload(player.index, packet));
     }

@@ -22,7 +22,7 @@ class Harness {
   now = 1000;
   session: GameSession;
 
-  constructor(maxPlayers = 4, lobbyTimeoutSeconds = 60) {
+  constructor(maxPlayers = 4, lobbyTimeoutSeconds = 60, createLink: () => FakeLink = () => new FakeLink()) {
     const host: SessionHost = {
       sendPayload: (index, payload) => {
         const link = this.clientLinks.get(index)!;
@@ -42,7 +42,7 @@ class Harness {
       log: () => {},
     };
     this.session = new GameSession(
-      { maxPlayers, lobbyTimeoutSeconds, roundSeconds: 10, countdownSeconds: 3, maxInvalidPerPlayer: 5, createLink: () => new FakeLink(), createRound: (s) => new TapRound(s) },
+      { maxPlayers, lobbyTimeoutSeconds, roundSeconds: 10, countdownSeconds: 3, maxInvalidPerPlayer: 5, createLink, createRound: (s) => new TapRound(s) },
       host,
       this.now,
     );
@@ -182,6 +182,31 @@ describe('GameSession', () => {
     expect(h.messages(1, 'chat')).toEqual([{ type: 'chat', from: 0, name: 'a', text: 'hi  all' }]);
     for (let i = 0; i < 5; i++) h.session.payload(1, new Uint8Array([0, 3, 0, 1, 2, 3]), h.now);
     expect(h.disconnected).toEqual([1]);
+  });
+
+  test('a player whose link refuses messages (it stopped acknowledging) is dropped; the game goes on', () => {
+    let refuse = false;
+    let made = 0;
+    // The second player's link starts refusing, as the reliability layer does when a peer stops acking.
+    const stuck = new Harness(4, 60, () => {
+      const link = new FakeLink();
+      if (++made === 2) {
+        const send = link.send.bind(link);
+        link.send = (channel, message) => {
+          if (refuse) throw new Error('send queue of channel 0 is full (1024 messages awaiting acknowledgement)');
+          send(channel, message);
+        };
+      }
+      return link;
+    });
+    stuck.join(0, 'fine');
+    stuck.join(1, 'stuck');
+    refuse = true;
+    stuck.say(0, { type: 'chat', text: 'anyone there?' });
+    stuck.advance(0.2);
+    expect(stuck.disconnected).toEqual([1]);
+    expect(stuck.ended).toBeUndefined();
+    expect(stuck.messages(0, 'chat')).toHaveLength(1);
   });
 
   test('shutdown tells everyone and ends', () => {
