@@ -26,17 +26,32 @@ const post = (message: WorkerToMatchmaker): void => self.postMessage(message);
 const now = (): number => Date.now() / 1000;
 
 async function main(env: WorkerEnv): Promise<void> {
+  // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
+  const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
   let server: NetcodeServer | undefined;
+  let failedDatagrams = 0;
+  let lastFailureLog = -Infinity;
   const socket: DatagramTransport = await openUdpTransport({
     hostname: env.bindHost,
     port: env.port,
-    onDatagram: (data, host, port) => server?.receive(data, host, port, now()),
+    onDatagram: (data, host, port) => {
+      try {
+        server?.receive(data, host, port, now());
+      } catch (error) {
+        // Anyone can send datagrams: if one ever reaches a bug, it must cost that datagram, not everyone's game.
+        // (The game loop is not guarded: a failing tick is a broken game, and the matchmaker fails it.)
+        // At most one log line a second, so a flood cannot flood the log too.
+        failedDatagrams++;
+        if (now() - lastFailureLog >= 1) {
+          lastFailureLog = now();
+          log('datagram_failed', { count: failedDatagrams, why: error instanceof Error ? error.message.slice(0, 120) : 'unknown error' });
+        }
+      }
+    },
   });
 
   const timers: Timer[] = [];
   let ended = false;
-  // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
-  const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
 
   const session = new GameSession(
     {
