@@ -38,6 +38,12 @@ export interface Config {
   /** A worker silent on its channel this long is considered hung, terminated and its game failed. */
   heartbeatTimeoutMs: number;
   logFormat: LogFormat;
+  /** Relay tunnels one client address may hold at once. */
+  relayMaxPerAddress: number;
+  /** Sustained frames per second a relay tunnel may send to its game. */
+  relayFramesPerSecond: number;
+  /** Seconds without a forwarded frame after which a relay tunnel closes. */
+  relayIdleSeconds: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: string };
@@ -116,6 +122,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'workerStartTimeoutMs', flag: '--worker-start-timeout-ms', env: 'HUDDLE_WORKER_START_TIMEOUT_MS', fallback: '5000', meaning: 'a game worker not ready by then is stopped (503 to the creator)', parse: integer(50, 120000) },
   { key: 'heartbeatTimeoutMs', flag: '--heartbeat-timeout-ms', env: 'HUDDLE_HEARTBEAT_TIMEOUT_MS', fallback: '3000', meaning: 'a game worker silent this long is terminated and its game failed', parse: integer(100, 120000) },
   { key: 'logFormat', flag: '--log-format', env: 'HUDDLE_LOG_FORMAT', fallback: 'auto', meaning: 'auto (JSON lines unless stdout is a terminal), json or text', parse: logFormat },
+  { key: 'relayMaxPerAddress', flag: '--relay-max-per-address', env: 'HUDDLE_RELAY_MAX_PER_ADDRESS', fallback: '64', meaning: 'relay tunnels one client address may hold (raise it behind a reverse proxy)', parse: integer(1, 100000) },
+  { key: 'relayFramesPerSecond', flag: '--relay-frames-per-second', env: 'HUDDLE_RELAY_FRAMES_PER_SECOND', fallback: '200', meaning: 'sustained frames per second a relay tunnel may send to its game (bursts of twice that)', parse: integer(10, 100000) },
+  { key: 'relayIdleSeconds', flag: '--relay-idle-seconds', env: 'HUDDLE_RELAY_IDLE_SECONDS', fallback: '20', meaning: 'seconds without a forwarded frame before a relay tunnel closes', parse: integer(1, 3600) },
 ];
 
 /**

@@ -33,6 +33,9 @@ describe('parseConfig', () => {
       workerStartTimeoutMs: 5000,
       heartbeatTimeoutMs: 3000,
       logFormat: 'auto',
+      relayMaxPerAddress: 64,
+      relayFramesPerSecond: 200,
+      relayIdleSeconds: 20,
     });
   });
 

@@ -14,7 +14,14 @@ export function relayExtension(options: { limits?: Partial<RelayLimits>; onRelay
       resolveGame: (gameId) => registry.resolveLive(gameId),
       gameHost,
       // Room for every player of every game twice over (a reconnect may overlap its old tunnel).
-      limits: { maxSockets: config.maxGames * config.maxPlayers * 2, ...options.limits },
+      limits: {
+        maxSockets: config.maxGames * config.maxPlayers * 2,
+        maxSocketsPerAddress: config.relayMaxPerAddress,
+        framesPerSecond: config.relayFramesPerSecond,
+        burstFrames: config.relayFramesPerSecond * 2,
+        idleTimeoutMs: config.relayIdleSeconds * 1000,
+        ...options.limits,
+      },
     });
     const unsubscribe = registry.onGameEnded((gameId) => relay.closeGame(gameId));
     options.onRelay?.(relay);
