@@ -34,6 +34,7 @@ export class ArenaRound implements Round {
   /** Scores of players who left during the round: the results list everyone who played. */
   private readonly departed = new Map<number, ScoreLine>();
   private readonly controls: (Controls | undefined)[] = new Array<Controls | undefined>(MAX_SHIPS).fill(undefined);
+  private readonly encoded = new Map<number, Uint8Array>();
   private clock = 0;
   private lastState = -Infinity;
   private begun = false;
@@ -119,6 +120,15 @@ export class ArenaRound implements Round {
     if (this.world.tick % 3 === 0) return;
     const view = this.world.view();
     this.history.record(view);
-    for (const player of this.players.values()) send(player.index, Channel.Snapshot, player.snapshots.encode(view));
+    // Players who acknowledged the same snapshot get the same bytes: encode each baseline once per tick (most
+    // players on a healthy link share one or two), not once per player.
+    const byBaseline = this.encoded;
+    byBaseline.clear();
+    for (const player of this.players.values()) {
+      const baseline = player.snapshots.ackedTick ?? -1;
+      let bytes = byBaseline.get(baseline);
+      if (!bytes) byBaseline.set(baseline, (bytes = player.snapshots.encode(view)));
+      send(player.index, Channel.Snapshot, bytes);
+    }
   }
 }
