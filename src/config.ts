@@ -191,10 +191,11 @@ export function defaultConfig(): Config {
 }
 
 export function serveHelp(): string {
+  const width = Math.max(...SETTINGS.map((s) => s.flag.length)) + 12;
   const rows = SETTINGS.map((s) => {
     const left = `  ${s.flag} <value>`;
     const dflt = s.fallback === undefined ? 'unset' : s.fallback;
-    return `${left.padEnd(36)}${s.meaning}\n${''.padEnd(36)}env ${s.env}, default ${dflt}`;
+    return `${left.padEnd(width)}${s.meaning}\n${''.padEnd(width)}env ${s.env}, default ${dflt}`;
   });
   return [
     'usage: huddle [serve] [options]',
