@@ -110,7 +110,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'publicHost', flag: '--public-host', env: 'HUDDLE_PUBLIC_HOST', fallback: '127.0.0.1', meaning: 'IP address put into connect tokens for native UDP clients', parse: ipLiteral },
   { key: 'gamePorts', flag: '--game-ports', env: 'HUDDLE_GAME_PORTS', fallback: '40000-40099', meaning: 'UDP port range for game workers', parse: portRange },
   { key: 'maxGames', flag: '--max-games', env: 'HUDDLE_MAX_GAMES', fallback: '32', meaning: 'live games at once', parse: integer(1, 10000) },
-  { key: 'maxPlayers', flag: '--max-players', env: 'HUDDLE_MAX_PLAYERS', fallback: '8', meaning: 'players per game (a create request may ask for fewer)', parse: integer(1, 64) },
+  { key: 'maxPlayers', flag: '--max-players', env: 'HUDDLE_MAX_PLAYERS', fallback: '8', meaning: 'players per game, at most 8: the arena has 8 ships (a create request may ask for fewer)', parse: integer(1, 8) },
   { key: 'dataDir', flag: '--data-dir', env: 'HUDDLE_DATA_DIR', fallback: './huddle-data', meaning: 'directory of the SQLite results store (created if missing)', parse: nonEmpty },
   { key: 'lobbyTimeoutSeconds', flag: '--lobby-timeout', env: 'HUDDLE_LOBBY_TIMEOUT', fallback: '300', meaning: 'seconds a lobby may idle before it closes', parse: integer(1, 86400) },
   { key: 'roundSeconds', flag: '--round-seconds', env: 'HUDDLE_ROUND_SECONDS', fallback: '120', meaning: 'length of a round in seconds', parse: integer(1, 3600) },
