@@ -68,7 +68,8 @@ describe('parseConfig', () => {
     expect(error(['--game-ports', 'lots'])).toContain('expected FIRST-LAST');
     expect(error(['--port', '70000'])).toContain('--port "70000": must be from 0 to 65535');
     expect(error([], { HUDDLE_MAX_GAMES: 'many' })).toContain('HUDDLE_MAX_GAMES "many": expected a whole number');
-    expect(error(['--max-players', '0'])).toContain('must be from 1 to 64');
+    expect(error(['--max-players', '0'])).toContain('must be from 1 to 8');
+    expect(error(['--max-players', '9'])).toContain('must be from 1 to 8');
     expect(error(['--public-host', 'example.com'])).toContain('must be an IPv4 or IPv6 address');
     expect(error(['--log-format', 'xml'])).toContain('expected auto, json or text');
     expect(error(['--max-games', '10', '--game-ports', '40000-40004'])).toContain('exceeds the 5 ports');
