@@ -1,29 +1,61 @@
 /**
  * The players of the tick benchmark, in their own process so the matchmaker's CPU figure counts only the server
- * (bench/hosting-run.ts spawns it). For each of K games: a host bot creates it and starts it (normal difficulty)
- * once 4 players are in, and 3 bots join by passcode; all tap at runBot's default 5/s until the results.
+ * (bench/hosting-run.ts and bench/load-run.ts spawn it). For each of K games: a host bot creates it and starts it
+ * (normal difficulty) once --players (default 4) are in, and the others join by passcode; all play as runBot
+ * does (the bot brain steering in the arena) until the results.
  * Games are created one after another (each once the previous one's host is in its lobby) to keep the creation
  * burst off the measurement.
  *
- *   bun bench/hosting-bots.ts --url http://127.0.0.1:PORT --games K --timeout SECONDS
+ *   bun bench/hosting-bots.ts --url http://127.0.0.1:PORT --games K --timeout SECONDS [--players 4] [--report-ms MS]
  *
  * Writes JSON lines to stdout: {"type":"created","games":K} once every game exists, then {"type":"done",...}.
+ * With --report-ms (bench/load.ts), also {"type":"counters",...} that often: the bots' datagram counts (see
+ * load-datagrams.ts) and event-loop lateness, so the parent can take rates over exactly its window.
  */
 import { runBot, type BotEvent, type BotOutcome } from '../src/bot.ts';
-
-function flag(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : undefined;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-}
+import { countDatagrams } from './load-datagrams.ts';
+import { flag } from './load-io.ts';
 
 const url = flag('url');
 const games = Number(flag('games'));
 const timeoutSeconds = Number(flag('timeout'));
-const PLAYERS = 4;
+const PLAYERS = Number(flag('players', '4'));
+const reportMs = Number(flag('report-ms', '0'));
 
 const say = (line: object): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
+
+/**
+ * How late this process's timers fire (a 50 ms probe): with every bot's 30 Hz timer on one event loop, lateness
+ * says whether the bots' process, rather than the server, is what falls behind.
+ */
+function startReporting(): () => void {
+  const counts = countDatagrams();
+  const PROBE_MS = 50;
+  let lateMs: number[] = [];
+  let expected = performance.now() + PROBE_MS;
+  const probe = setInterval(() => {
+    const at = performance.now();
+    lateMs.push(Math.max(0, at - expected));
+    expected = at + PROBE_MS;
+  }, PROBE_MS);
+  const report = setInterval(() => {
+    const sorted = lateMs.sort((a, b) => a - b);
+    say({
+      type: 'counters',
+      at: Date.now(),
+      ...counts(),
+      lateP99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0,
+      lateMaxMs: sorted.at(-1) ?? 0,
+    });
+    lateMs = [];
+  }, reportMs);
+  return () => {
+    clearInterval(probe);
+    clearInterval(report);
+  };
+}
+// Before the first bot opens its socket, so every bot socket is counted.
+const stopReporting = reportMs > 0 ? startReporting() : () => {};
 
 let connected = 0;
 const outcomes: Promise<BotOutcome>[] = [];
@@ -73,6 +105,7 @@ for (let g = 0; g < games; g++) {
 say({ type: 'created', games, bots: outcomes.length });
 
 const settled = await Promise.all(outcomes);
+stopReporting();
 const reasons: Record<string, number> = {};
 for (const outcome of settled) if (!outcome.ok) reasons[outcome.reason] = (reasons[outcome.reason] ?? 0) + 1;
 say({

@@ -92,6 +92,8 @@ export class ReadyDurationLog implements Logger {
 export interface BenchServerOptions {
   gamePorts: string;
   maxGames: number;
+  /** The server's cap on players per game; 4 unless a benchmark plays bigger games (bench/load.ts: 8). */
+  maxPlayers?: number;
   roundSeconds?: number;
   heartbeatTimeoutMs?: number;
 }
@@ -105,7 +107,7 @@ export function benchConfig(options: BenchServerOptions): { config: Config; data
     '--public-host', '127.0.0.1',
     '--game-ports', options.gamePorts,
     '--max-games', String(options.maxGames),
-    '--max-players', '4',
+    '--max-players', String(options.maxPlayers ?? 4),
     '--data-dir', dataDir,
     '--log-format', 'json',
   ];
@@ -195,6 +197,21 @@ export function machineCpuSeconds(): { busy: number; steal: number } {
     return { busy: (user + nice + system + irq + softirq) / 100, steal: steal / 100 };
   } catch {
     return { busy: NaN, steal: NaN };
+  }
+}
+
+/**
+ * Waits until the machine's busy CPU over 3 s (/proc/stat) is under `quietCores`, or `maxWaitMs` has passed;
+ * returns the last reading. Tick times are wall clock, so a step should start on a machine nobody else is using.
+ * (The same wait as bench/hosting.ts's tick sweep, for bench/load.ts.)
+ */
+export async function waitForQuietMachine(quietCores = 0.25, maxWaitMs = 90_000): Promise<number> {
+  const deadline = performance.now() + maxWaitMs;
+  for (;;) {
+    const before = machineCpuSeconds().busy;
+    await sleep(3000);
+    const busy = (machineCpuSeconds().busy - before) / 3;
+    if (busy < quietCores || performance.now() > deadline) return busy;
   }
 }
 
