@@ -153,17 +153,18 @@ describe.skipIf(!enabled)('the web client in Chromium', () => {
     await shot(c.page, 'error-game-started-390');
     await c.context.close();
 
-    // Both pages show a moving field (or the tap round's growing bars) and a running timer.
+    // Both pages show the moving arena field (drawn from snapshots) and a running timer. The screen shows the tap
+    // fallback only until the first snapshot arrives, so wait for the arena rather than sampling the mode once.
     for (const { page } of [a, b]) await page.locator('[data-testid="game-phase"]', { hasText: 'Go!' }).waitFor({ timeout: WAIT });
-    const mode = await a.page.getByTestId('screen-game').getAttribute('data-mode');
+    for (const { page } of [a, b]) await page.locator('[data-testid="screen-game"][data-mode="arena"]').waitFor({ timeout: WAIT });
+    const mode = 'arena';
     for (const [name, { page }] of [['1280', a], ['390', b]] as const) {
       const canvas = page.getByTestId('game-canvas');
       const before = await canvas.screenshot();
       const timerBefore = seconds(await page.getByTestId('game-timer').textContent());
-      if (mode === 'tap') for (let i = 0; i < 5; i++) await page.getByTestId('tap-button').click();
-      else await page.keyboard.down('ArrowUp');
+      await page.keyboard.down('ArrowUp');
       await page.waitForTimeout(1500);
-      if (mode !== 'tap') await page.keyboard.up('ArrowUp');
+      await page.keyboard.up('ArrowUp');
       const after = await canvas.screenshot();
       const timerAfter = seconds(await page.getByTestId('game-timer').textContent());
       expect(Buffer.compare(before, after), `the ${name} canvas did not change (${mode} round)`).not.toBe(0);
