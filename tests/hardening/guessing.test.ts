@@ -50,8 +50,14 @@ describe('passcode guessing against a real server', () => {
     const afterBurst = tally.checkedAt.slice(perMinute);
     const steadyMs = tally.elapsedMs - (tally.checkedAt[perMinute - 1] ?? 0);
     expect(afterBurst.length).toBeLessThanOrEqual(Math.ceil((steadyMs / 60_000) * perMinute) + 1);
+  }, 20_000);
 
-    // Out of attempts, even the right passcode is refused (no oracle while limited).
+  test('out of attempts, even the right passcode is refused (no oracle while limited)', async () => {
+    // 3 per minute: a token comes back only every 20 s, so no refill can slip in before the right guess.
+    const { url, passcode } = await withGame({ joinFailuresPerAddress: 3, joinFailuresGlobal: 1_000_000 });
+    const wrong = passcode === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA';
+    for (let i = 0; i < 3; i++) expect((await join(url, wrong)).status).toBe(404);
+    expect((await join(url, wrong)).status).toBe(429);
     const right = await join(url, passcode);
     expect(right.status).toBe(429);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
