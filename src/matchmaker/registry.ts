@@ -236,10 +236,8 @@ export class GameRegistry {
     record.started.promise.catch(() => {});
     this.games.set(id, record);
     this.liveCount++;
-    const reportToken = Buffer.from(record.reportToken).toString('base64url');
-    const privateKey = Buffer.from(record.privateKey).toString('base64');
-    this.log.protect(reportToken);
-    this.log.protect(privateKey);
+    // Registered with the logger's redaction guard in the encodings they travel in, until the game is released.
+    for (const text of secretTexts(record)) this.log.protect(text);
 
     try {
       record.handle = this.launcher.launch(
@@ -250,7 +248,7 @@ export class GameRegistry {
             bindHost: this.settings.bindHost,
             publicHost: this.settings.publicHost,
             privateKey: record.privateKey,
-            reportToken,
+            reportToken: Buffer.from(record.reportToken).toString('base64url'),
             reportUrl: this.reportUrl(id),
             maxPlayers,
             lobbyTimeoutSeconds: this.settings.lobbyTimeoutSeconds,
@@ -526,8 +524,7 @@ export class GameRegistry {
       this.log.error('port.double_free', { gameId: record.id, port: record.port });
     }
     this.passcodes.revoke(record.passcode);
-    this.log.unprotect(Buffer.from(record.reportToken).toString('base64url'));
-    this.log.unprotect(Buffer.from(record.privateKey).toString('base64'));
+    for (const text of secretTexts(record)) this.log.unprotect(text);
     // The game is over: its secrets are worthless to keep and harmful to leak.
     record.privateKey.fill(0);
     record.reportToken.fill(0);
@@ -579,4 +576,9 @@ function requireName(raw: string): string {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A game's secrets as text, in the encodings the worker environment carries them. */
+function secretTexts(record: Pick<GameRecord, 'reportToken' | 'privateKey'>): string[] {
+  return [Buffer.from(record.reportToken).toString('base64url'), Buffer.from(record.privateKey).toString('base64')];
 }
