@@ -203,7 +203,7 @@ export function machineCpuSeconds(): { busy: number; steal: number } {
 /**
  * Waits until the machine's busy CPU over 3 s (/proc/stat) is under `quietCores`, or `maxWaitMs` has passed;
  * returns the last reading. Tick times are wall clock, so a step should start on a machine nobody else is using.
- * (The same wait as bench/hosting.ts's tick sweep, for bench/load.ts.)
+ * Used by the tick sweeps of bench/hosting.ts and bench/load.ts.
  */
 export async function waitForQuietMachine(quietCores = 0.25, maxWaitMs = 90_000): Promise<number> {
   const deadline = performance.now() + maxWaitMs;

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GAME_WORKER_ENTRY } from '../src/workers/launcher.ts';
-import { DEFAULT_GAME_PORTS, machineCpuSeconds, median, portCount, settlesWithin } from './hosting-common.ts';
+import { DEFAULT_GAME_PORTS, median, portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -162,22 +162,8 @@ if (only.has('probe')) {
   console.log();
 }
 
-/** Machine CPU in use (cores, from /proc/stat) below which a tick step may start; waited for at most QUIET_WAIT_MS. */
-const QUIET_CORES = 0.25;
-const QUIET_WAIT_MS = 90_000;
 /** CPU used by others (or stolen) during a step, in cores, that makes a failed step worth repeating. */
 const BUSY_OTHERS = 0.3;
-
-/** Returns the machine's busy cores over the last 3 s once under QUIET_CORES (or when the wait runs out). */
-async function waitForQuiet(): Promise<number> {
-  const deadline = performance.now() + QUIET_WAIT_MS;
-  for (;;) {
-    const before = machineCpuSeconds().busy;
-    await Bun.sleep(3000);
-    const busy = (machineCpuSeconds().busy - before) / 3;
-    if (busy < QUIET_CORES || performance.now() > deadline) return busy;
-  }
-}
 
 if (only.has('tick')) {
   const results: Result[] = [];
@@ -187,7 +173,7 @@ if (only.has('tick')) {
     // Tick times are wall clock, so a thread preempted mid-tick by someone else's work on these 2 cores counts:
     // start each step on a quiet machine, and repeat a failed step once if others were busy during it.
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const quiet = await waitForQuiet();
+      const quiet = await waitForQuietMachine();
       result = await runChild(['tick', '--k', String(k), '--round-seconds', String(roundSeconds), '--window', String(windowSeconds)], (roundSeconds + 240 + k) * 1000);
       const bots = (result.bots ?? {}) as Result;
       held = num(result, 'tickP99Worst') <= 10 && num(bots, 'withResults') === 4 * k && num(result, 'playersMin') === 4 * k;
