@@ -44,6 +44,10 @@ export interface Config {
   relayFramesPerSecond: number;
   /** Seconds without a forwarded frame after which a relay tunnel closes. */
   relayIdleSeconds: number;
+  /** Seconds a dropped player's seat is held for a rejoin, in the lobby and during the round. */
+  rejoinGraceSeconds: number;
+  /** Spectators per game, besides its players. */
+  maxSpectators: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: string };
@@ -125,6 +129,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'relayMaxPerAddress', flag: '--relay-max-per-address', env: 'HUDDLE_RELAY_MAX_PER_ADDRESS', fallback: '64', meaning: 'relay tunnels one client address may hold (raise it behind a reverse proxy)', parse: integer(1, 100000) },
   { key: 'relayFramesPerSecond', flag: '--relay-frames-per-second', env: 'HUDDLE_RELAY_FRAMES_PER_SECOND', fallback: '200', meaning: 'sustained frames per second a relay tunnel may send to its game (bursts of twice that)', parse: integer(10, 100000) },
   { key: 'relayIdleSeconds', flag: '--relay-idle-seconds', env: 'HUDDLE_RELAY_IDLE_SECONDS', fallback: '20', meaning: 'seconds without a forwarded frame before a relay tunnel closes', parse: integer(1, 3600) },
+  { key: 'rejoinGraceSeconds', flag: '--rejoin-grace', env: 'HUDDLE_REJOIN_GRACE', fallback: '60', meaning: "seconds a dropped player's seat is held for a rejoin (lobby and round)", parse: integer(0, 3600) },
+  { key: 'maxSpectators', flag: '--max-spectators', env: 'HUDDLE_MAX_SPECTATORS', fallback: '16', meaning: 'spectators per game, not counted in max players', parse: integer(0, 64) },
 ];
 
 /**

@@ -16,25 +16,66 @@ const strict = { additionalProperties: false } as const;
 export const ClientMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('chat'), text: Type.String({ minLength: 1, maxLength: MAX_CHAT_CHARS }) }, strict),
   Type.Object({ type: Type.Literal('start'), difficulty: Difficulty }, strict),
-  /** The minimal round's scoring action; the real game replaces it with binary inputs. */
-  Type.Object({ type: Type.Literal('tap') }, strict),
+  /** The host's current pick, before starting: shown to everyone in the lobby. */
+  Type.Object({ type: Type.Literal('difficulty'), difficulty: Difficulty }, strict),
+  /** Leaving on purpose ("Leave game"): the seat is given up at once instead of being held for a rejoin. */
+  Type.Object({ type: Type.Literal('leave') }, strict),
 ]);
 export type ClientMessage = Static<typeof ClientMessageSchema>;
 
+/** `index` is the seat (the ship's slot): it stays the same across a player's reconnections. */
 const LobbyPlayer = Type.Object(
-  { index: PlayerIndex, name: Name, host: Type.Boolean(), pingMs: Type.Integer({ minimum: 0 }) },
+  {
+    index: PlayerIndex,
+    name: Name,
+    host: Type.Boolean(),
+    pingMs: Type.Integer({ minimum: 0 }),
+    /** False while the player is dropped and their seat is held for a rejoin. */
+    connected: Type.Boolean(),
+  },
   strict,
 );
-const ScoreLine = Type.Object({ index: PlayerIndex, name: Name, score: Type.Integer({ minimum: 0 }) }, strict);
+const ScoreLine = Type.Object(
+  {
+    index: PlayerIndex,
+    name: Name,
+    score: Type.Integer({ minimum: 0 }),
+    /** The player left the game (or did not come back in time): still listed, marked "left". */
+    left: Type.Optional(Type.Boolean()),
+    /** False while the player is dropped and may still come back. */
+    connected: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+const Role = Type.Union([Type.Literal('player'), Type.Literal('spectator')]);
 
 export const ServerMessageSchema = Type.Union([
-  Type.Object({ type: Type.Literal('welcome'), you: PlayerIndex, maxPlayers: Type.Integer({ minimum: 1 }) }, strict),
+  /**
+   * First message on every connection. `you` is the player's seat (absent for a spectator); `rejoined` is true when
+   * the connection took back a seat that was already the player's (after a drop, a reload, or from another tab).
+   */
+  Type.Object(
+    {
+      type: Type.Literal('welcome'),
+      you: Type.Optional(PlayerIndex),
+      maxPlayers: Type.Integer({ minimum: 1 }),
+      role: Role,
+      rejoined: Type.Boolean(),
+      /** Seconds a dropped seat is held. */
+      rejoinGraceSeconds: Type.Number({ minimum: 0 }),
+    },
+    strict,
+  ),
   Type.Object(
     {
       type: Type.Literal('lobby'),
       players: Type.Array(LobbyPlayer, { maxItems: 256 }),
       hostIndex: Type.Optional(PlayerIndex),
       secondsLeft: Type.Number({ minimum: 0 }),
+      /** The host's current pick (what the start will use unless they change it). */
+      difficulty: Difficulty,
+      /** Names of who is watching. */
+      spectators: Type.Array(Name, { maxItems: 256 }),
     },
     strict,
   ),
@@ -45,7 +86,23 @@ export const ServerMessageSchema = Type.Union([
     { type: Type.Literal('round'), secondsLeft: Type.Number({ minimum: 0 }), scores: Type.Array(ScoreLine, { maxItems: 256 }) },
     strict,
   ),
-  Type.Object({ type: Type.Literal('results'), difficulty: Difficulty, scores: Type.Array(ScoreLine, { maxItems: 256 }) }, strict),
-  Type.Object({ type: Type.Literal('closing'), reason: Type.String({ maxLength: 200 }) }, strict),
+  Type.Object(
+    {
+      type: Type.Literal('results'),
+      difficulty: Difficulty,
+      scores: Type.Array(ScoreLine, { maxItems: 256 }),
+      /** Every player left before the end: the round is recorded as abandoned and not ranked. */
+      abandoned: Type.Optional(Type.Boolean()),
+    },
+    strict,
+  ),
+  /**
+   * The server is closing this connection. `code`: `seat-taken` (the same seat connected from elsewhere),
+   * `lobby-idle`, `shutdown` (the server is stopping), `game-over`; `reason` is a sentence for a player.
+   */
+  Type.Object(
+    { type: Type.Literal('closing'), reason: Type.String({ maxLength: 200 }), code: Type.Optional(Type.String({ maxLength: 32 })) },
+    strict,
+  ),
 ]);
 export type ServerMessage = Static<typeof ServerMessageSchema>;

@@ -31,6 +31,8 @@ export type RegistrySettings = Pick<
   | 'tokenExpirySeconds'
   | 'workerStartTimeoutMs'
   | 'heartbeatTimeoutMs'
+  | 'rejoinGraceSeconds'
+  | 'maxSpectators'
 > & {
   /** Address the game workers bind their UDP sockets on. */
   bindHost: string;
@@ -88,6 +90,8 @@ interface GameRecord {
   readonly privateKey: Uint8Array;
   readonly reportToken: Uint8Array;
   readonly clientIds: ClientIds;
+  /** The creator's seat, reserved before launch so the worker knows its host before anyone connects. */
+  readonly hostClientId: bigint;
   handle: GameHandle | undefined;
   /** True from create until the launcher's exit: the slot and port are in use. */
   slotHeld: boolean;
@@ -207,6 +211,7 @@ export class GameRegistry {
     }
 
     const id = newGameId();
+    const clientIds = new ClientIds();
     const record: GameRecord = {
       id,
       name,
@@ -225,7 +230,8 @@ export class GameRegistry {
       endReason: undefined,
       privateKey: randomBytes(SECRET_BYTES),
       reportToken: randomBytes(SECRET_BYTES),
-      clientIds: new ClientIds(),
+      clientIds,
+      hostClientId: clientIds.next(),
       handle: undefined,
       slotHeld: true,
       stopIntent: undefined,
@@ -255,6 +261,9 @@ export class GameRegistry {
             roundSeconds: this.settings.roundSeconds,
             protocolId: HUDDLE_PROTOCOL_ID,
             heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+            hostClientId: record.hostClientId,
+            rejoinGraceSeconds: this.settings.rejoinGraceSeconds,
+            maxSpectators: this.settings.maxSpectators,
           },
           startTimeoutMs: this.settings.workerStartTimeoutMs,
           heartbeatTimeoutMs: this.settings.heartbeatTimeoutMs,
@@ -269,7 +278,7 @@ export class GameRegistry {
     }
 
     await record.started.promise;
-    return { ...this.ticket(record, name), passcode: record.passcode, maxPlayers };
+    return { ...this.ticket(record, name, record.hostClientId), passcode: record.passcode, maxPlayers };
   }
 
   /** A player's ticket into a lobby by passcode. Throws `invalid_name`, `wrong_passcode`, `game_started`, `game_full`. */
@@ -424,12 +433,12 @@ export class GameRegistry {
     return out;
   }
 
-  private ticket(record: GameRecord, name: string): PlayerTicket {
+  private ticket(record: GameRecord, name: string, clientId: bigint = record.clientIds.next()): PlayerTicket {
     const minted = mintConnectToken({
       privateKey: record.privateKey,
       publicHost: this.settings.publicHost,
       port: record.port,
-      clientId: record.clientIds.next(),
+      clientId,
       name,
       expirySeconds: this.settings.tokenExpirySeconds,
       nowMs: this.now(),

@@ -81,6 +81,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       workerStartTimeoutMs: config.workerStartTimeoutMs,
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
       heartbeatIntervalMs: heartbeatIntervalMs(config),
+      rejoinGraceSeconds: config.rejoinGraceSeconds,
+      maxSpectators: config.maxSpectators,
     },
     launcher: options.launcher ?? new BunWorkerLauncher(),
     store,

@@ -29,17 +29,32 @@ export const PlayerResult = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 96, description: 'Display name as the player connected with' }),
     score: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+    /** The player left the game (or their seat expired) before the round ended: listed, marked "left". */
+    left: Type.Optional(Type.Boolean()),
   },
   strict,
 );
+
+/** A netcode client id as decimal text (JSON has no u64). It names a seat; it is not a secret. */
+export const ClientIdText = Type.String({ pattern: '^[0-9]{1,20}$', description: 'A seat: netcode client id, decimal' });
 
 /** Body of `POST /internal/games/:id/report`, and the payload of the channel's `report` message. */
 export const GameReport = Type.Union(
   [
     Type.Object({ status: Type.Literal('in_progress'), difficulty: Difficulty }, { ...strict, title: 'InProgressReport' }),
     Type.Object(
-      { status: Type.Literal('finished'), results: Type.Array(PlayerResult, { maxItems: 256 }) },
+      {
+        status: Type.Literal('finished'),
+        results: Type.Array(PlayerResult, { maxItems: 256 }),
+        /** Whose seat was host when the round ended (host migration may have moved it): they may start a game again. */
+        hostClientId: Type.Optional(ClientIdText),
+      },
       { ...strict, title: 'FinishedReport' },
+    ),
+    /** The round ended because every player left (or no player was connected when the timer ran out): kept, never ranked. */
+    Type.Object(
+      { status: Type.Literal('abandoned'), results: Type.Array(PlayerResult, { maxItems: 256 }) },
+      { ...strict, title: 'AbandonedReport' },
     ),
   ],
   {
@@ -56,7 +71,7 @@ export const WORKER_PHASES = ['lobby', 'starting', 'playing', 'ending'] as const
 export type WorkerPhase = (typeof WORKER_PHASES)[number];
 
 /** Why a worker ends on purpose; anything else (an early close with no `exiting`) is a failure. */
-export const EXIT_REASONS = ['lobby_idle', 'lobby_empty', 'round_over', 'shutdown'] as const;
+export const EXIT_REASONS = ['lobby_idle', 'lobby_empty', 'round_over', 'round_abandoned', 'shutdown'] as const;
 export type WorkerExitReason = (typeof EXIT_REASONS)[number];
 
 const Count = Type.Integer({ minimum: 0, maximum: 256 });
@@ -82,11 +97,24 @@ export const WorkerToMatchmaker = Type.Union([
     },
     strict,
   ),
-  /** Posted when the set of connected players changes. */
+  /**
+   * Posted when the set of seats changes. `count` is the seats taken (connected players and dropped players whose
+   * seat is held for a rejoin: both count against max players); `names` are theirs; `spectators` connected watchers.
+   */
   Type.Object(
-    { type: Type.Literal('players'), count: Count, names: Type.Optional(Type.Array(Type.String({ maxLength: 96 }), { maxItems: 256 })) },
+    {
+      type: Type.Literal('players'),
+      count: Count,
+      names: Type.Optional(Type.Array(Type.String({ maxLength: 96 }), { maxItems: 256 })),
+      spectators: Type.Optional(Count),
+    },
     strict,
   ),
+  /**
+   * A seat is gone for good: its player left on purpose, or was dropped and did not come back within the rejoin
+   * grace. The matchmaker answers a later rejoin for it with 409 game_over.
+   */
+  Type.Object({ type: Type.Literal('seat_released'), clientId: ClientIdText }, strict),
   Type.Object({ type: Type.Literal('report'), report: GameReport }, strict),
   /** The worker cannot go on (e.g. its port is taken); it is terminated and its game failed. */
   Type.Object({ type: Type.Literal('fatal'), message: Type.String({ maxLength: 1000 }) }, strict),

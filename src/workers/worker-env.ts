@@ -17,6 +17,9 @@
  * | HUDDLE_ROUND_SECONDS        | length of a round                                                      |
  * | HUDDLE_PROTOCOL_ID          | netcode protocol id, `0x` + 16 hex digits                              |
  * | HUDDLE_HEARTBEAT_INTERVAL_MS| how often to post `heartbeat` on the message channel                   |
+ * | HUDDLE_HOST_CLIENT_ID       | the creator's netcode client id (decimal u64): that seat is the host   |
+ * | HUDDLE_REJOIN_GRACE         | seconds a dropped player's seat is held for a rejoin                   |
+ * | HUDDLE_MAX_SPECTATORS       | spectators this game admits besides its players                        |
  */
 export interface WorkerEnv {
   gameId: string;
@@ -32,6 +35,10 @@ export interface WorkerEnv {
   roundSeconds: number;
   protocolId: bigint;
   heartbeatIntervalMs: number;
+  /** The creator's client id: the worker marks that seat host, even if a friend connected first. */
+  hostClientId: bigint;
+  rejoinGraceSeconds: number;
+  maxSpectators: number;
 }
 
 export const WORKER_ENV_NAMES = [
@@ -47,6 +54,9 @@ export const WORKER_ENV_NAMES = [
   'HUDDLE_ROUND_SECONDS',
   'HUDDLE_PROTOCOL_ID',
   'HUDDLE_HEARTBEAT_INTERVAL_MS',
+  'HUDDLE_HOST_CLIENT_ID',
+  'HUDDLE_REJOIN_GRACE',
+  'HUDDLE_MAX_SPECTATORS',
 ] as const;
 export type WorkerEnvName = (typeof WORKER_ENV_NAMES)[number];
 
@@ -71,6 +81,9 @@ export function encodeWorkerEnv(env: WorkerEnv): Record<WorkerEnvName, string> {
     HUDDLE_ROUND_SECONDS: String(env.roundSeconds),
     HUDDLE_PROTOCOL_ID: `0x${env.protocolId.toString(16).padStart(16, '0')}`,
     HUDDLE_HEARTBEAT_INTERVAL_MS: String(env.heartbeatIntervalMs),
+    HUDDLE_HOST_CLIENT_ID: env.hostClientId.toString(10),
+    HUDDLE_REJOIN_GRACE: String(env.rejoinGraceSeconds),
+    HUDDLE_MAX_SPECTATORS: String(env.maxSpectators),
   };
 }
 
@@ -109,6 +122,11 @@ export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>
     throw new WorkerEnvError('HUDDLE_REPORT_URL must be an absolute http(s) URL');
   }
 
+  const hostText = get('HUDDLE_HOST_CLIENT_ID');
+  if (!/^\d{1,20}$/.test(hostText) || BigInt(hostText) === 0n || BigInt(hostText) > 0xffff_ffff_ffff_ffffn) {
+    throw new WorkerEnvError('HUDDLE_HOST_CLIENT_ID must be a non-zero decimal u64');
+  }
+
   const protocolText = get('HUDDLE_PROTOCOL_ID');
   if (!/^0x[0-9a-fA-F]{1,16}$/.test(protocolText)) throw new WorkerEnvError('HUDDLE_PROTOCOL_ID must be 0x and up to 16 hex digits');
 
@@ -125,5 +143,8 @@ export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>
     roundSeconds: int('HUDDLE_ROUND_SECONDS', 1, 86400),
     protocolId: BigInt(protocolText),
     heartbeatIntervalMs: int('HUDDLE_HEARTBEAT_INTERVAL_MS', 1, 600000),
+    hostClientId: BigInt(hostText),
+    rejoinGraceSeconds: int('HUDDLE_REJOIN_GRACE', 0, 3600),
+    maxSpectators: int('HUDDLE_MAX_SPECTATORS', 0, 64),
   };
 }

@@ -36,6 +36,8 @@ describe('parseConfig', () => {
       relayMaxPerAddress: 64,
       relayFramesPerSecond: 200,
       relayIdleSeconds: 20,
+      rejoinGraceSeconds: 60,
+      maxSpectators: 16,
     });
   });
 

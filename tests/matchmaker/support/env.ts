@@ -23,6 +23,9 @@ export function testWorkerEnv(port: number, overrides: Partial<WorkerEnv> = {}):
     roundSeconds: 120,
     protocolId: HUDDLE_PROTOCOL_ID,
     heartbeatIntervalMs: 25,
+    hostClientId: 1n,
+    rejoinGraceSeconds: 60,
+    maxSpectators: 16,
     ...overrides,
   };
 }

@@ -15,6 +15,8 @@ export function testSettings(overrides: Partial<RegistrySettings> = {}): Registr
     workerStartTimeoutMs: 1000,
     heartbeatTimeoutMs: 1000,
     heartbeatIntervalMs: 250,
+    rejoinGraceSeconds: 60,
+    maxSpectators: 16,
     ...overrides,
   };
 }
