@@ -5,8 +5,14 @@
 export const GAME_STATES = ['starting', 'lobby', 'in_progress', 'finished', 'failed'] as const;
 export type GameState = (typeof GAME_STATES)[number];
 
-export const JOIN_OUTCOMES = ['ok', 'wrong_passcode', 'started', 'full', 'rate_limited', 'invalid_name', 'unavailable'] as const;
+export const JOIN_OUTCOMES = ['ok', 'wrong_passcode', 'invalid_passcode', 'started', 'full', 'rate_limited', 'invalid_name', 'unavailable'] as const;
 export type JoinOutcome = (typeof JOIN_OUTCOMES)[number];
+
+/** Rejoin, watch and play-again requests: what they present (a key) is never a label, only the outcome. */
+export const SEAT_ROUTES = ['rejoin', 'watch', 'again'] as const;
+export type SeatRoute = (typeof SEAT_ROUTES)[number];
+export const SEAT_OUTCOMES = ['ok', 'unknown_key', 'game_over', 'refused', 'rate_limited'] as const;
+export type SeatOutcome = (typeof SEAT_OUTCOMES)[number];
 
 /** Seconds; a Bun worker starts in ~4 ms, the first one in a process in ~15 ms. */
 const START_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
@@ -23,6 +29,7 @@ export class Metrics {
   gamesFinished = 0;
   gamesFailed = 0;
   private readonly joins = new Map<JoinOutcome, number>(JOIN_OUTCOMES.map((o) => [o, 0]));
+  private readonly seatRequests = new Map<string, number>();
   private readonly startBuckets = START_BUCKETS.map(() => 0);
   private startCount = 0;
   private startSum = 0;
@@ -33,6 +40,15 @@ export class Metrics {
 
   joinCount(outcome: JoinOutcome): number {
     return this.joins.get(outcome) ?? 0;
+  }
+
+  seatRequest(route: SeatRoute, outcome: SeatOutcome): void {
+    const key = `${route} ${outcome}`;
+    this.seatRequests.set(key, (this.seatRequests.get(key) ?? 0) + 1);
+  }
+
+  seatRequestCount(route: SeatRoute, outcome: SeatOutcome): number {
+    return this.seatRequests.get(`${route} ${outcome}`) ?? 0;
   }
 
   workerStarted(seconds: number): void {
@@ -66,6 +82,12 @@ export class Metrics {
     lines.push(`huddle_worker_start_seconds_count ${this.startCount}`);
     family('huddle_join_attempts_total', 'counter', 'Join-by-passcode attempts, by outcome.');
     for (const outcome of JOIN_OUTCOMES) lines.push(`huddle_join_attempts_total{outcome="${outcome}"} ${this.joinCount(outcome)}`);
+    family('huddle_seat_requests_total', 'counter', 'Rejoin, watch and play-again requests, by route and outcome.');
+    for (const route of SEAT_ROUTES) {
+      for (const outcome of SEAT_OUTCOMES) {
+        lines.push(`huddle_seat_requests_total{route="${route}",outcome="${outcome}"} ${this.seatRequestCount(route, outcome)}`);
+      }
+    }
     return `${lines.join('\n')}\n`;
   }
 }

@@ -5,13 +5,25 @@
 export const PASSCODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const PASSCODE_LENGTH = 6;
 
-/** Canonical form of what a player typed (spaces and dashes ignored), or null if it cannot be a passcode. */
-export function normalizePasscode(input: string): string | null {
-  const folded = input
+function fold(input: string): string {
+  return input
     .toUpperCase()
     .replace(/[\s-]/g, '')
     .replace(/[IL]/g, '1')
     .replace(/O/g, '0');
+}
+
+/**
+ * Whether what a player typed has a passcode's length once spaces and dashes are dropped. A 3-character code is a
+ * typo to point out ("A passcode has 6 characters"), not a guess: it could never match, so it teaches nothing.
+ */
+export function hasPasscodeLength(input: string): boolean {
+  return [...fold(input)].length === PASSCODE_LENGTH;
+}
+
+/** Canonical form of what a player typed (spaces and dashes ignored), or null if it cannot be a passcode. */
+export function normalizePasscode(input: string): string | null {
+  const folded = fold(input);
   if (folded.length !== PASSCODE_LENGTH) return null;
   for (const char of folded) if (!PASSCODE_ALPHABET.includes(char)) return null;
   return folded;

@@ -1,6 +1,8 @@
 /**
  * The game registry: the single owner of every game's state (`starting → lobby → in_progress → finished`, or
- * `failed` from any of them), its slot, its UDP port, its passcode and its secrets. Routes only call it.
+ * `failed` from any of them), its slot, its UDP port, its passcode and its secrets, and its seats (seats.ts: who
+ * holds which client id, and the hashed rejoin and watch keys that lead there, across play-again games). Routes
+ * only call it. docs/SEATS.md is the contract for seats, keys and play again.
  *
  * Accounting rule: a game holds its slot and port from `create` until its launcher reports `exit` (the worker is
  * gone and the port can be bound again), and releases them exactly once, whatever ended it.
@@ -11,11 +13,13 @@ import { silentLogger, type Logger } from '../log.ts';
 import { HUDDLE_PROTOCOL_ID } from '../protocol/constants.ts';
 import { FAILURE_CAUSES, type GameHandle, type GameLauncher, type LauncherEvent } from '../workers/launcher.ts';
 import type { GameReport, TickStats } from '../workers/messages.ts';
+import type { SeatKind } from '../game/seat-data.ts';
 import { GameError } from './errors.ts';
 import { GAME_STATES, type GameState, Metrics } from './metrics.ts';
-import { PasscodeBook } from './passcodes.ts';
+import { hasPasscodeLength, PASSCODE_LENGTH, PasscodeBook } from './passcodes.ts';
 import { PortPool } from './ports.ts';
-import type { ResultsStore, StoredGame } from './results-store.ts';
+import type { ResultsStore, RoundOutcome, StoredGame } from './results-store.ts';
+import { type Chain, KeyIndex, type Seat, SeatBook, type SeatKey } from './seats.ts';
 import { newGameId, randomBytes, SECRET_BYTES, secretMatches } from './secrets.ts';
 import { sanitizeName } from '../game/messages.ts';
 import { ClientIds, mintConnectToken } from './tokens.ts';
@@ -78,8 +82,23 @@ interface GameRecord {
   readonly launchedAt: number;
   state: GameState;
   difficulty: Difficulty | undefined;
+  /** Seats taken, as the worker last reported (connected players and dropped ones whose seat is held). */
   players: number;
+  /** Whether the worker has reported its seats yet; before that the seat book counts them. */
+  playersReported: boolean;
   playerNames: string[] | undefined;
+  spectators: number;
+  readonly seats: SeatBook;
+  /** This game and its play-again successors; every watch key of the group leads to the newest. */
+  readonly chain: Chain;
+  /** Set once a round's results are stored. */
+  outcome: RoundOutcome | undefined;
+  /** Whose seat was host when the round ended, as the finished report says; the creator when it does not. */
+  hostAtEnd: bigint | undefined;
+  /** The game this one is the play-again of. */
+  readonly previousId: string | undefined;
+  /** The play-again game the host asked for. */
+  next: NextGame | undefined;
   /** The game loop's tick durations over the last heartbeat interval. */
   tick: TickStats | undefined;
   /** Monotonic ms when the player count last became 0 (or ready, which starts empty). */
@@ -101,31 +120,67 @@ interface GameRecord {
   readonly exited: PromiseWithResolvers<void>;
 }
 
+interface NextGame {
+  state: 'starting' | 'ready' | 'failed';
+  gameId: string | null;
+  /** For players, when it failed. */
+  message: string | null;
+  /** Settles with the new game once its seats are in place (only while starting). */
+  done: Promise<GameRecord> | undefined;
+}
+
+export type NextGameStatus = Omit<NextGame, 'done'>;
+
 export interface GameStatus {
   gameId: string;
   state: GameState;
   players: number;
+  spectators: number;
   maxPlayers: number;
   difficulty: Difficulty | null;
   /** ISO 8601; null for games known only from the results store. */
   createdAt: string | null;
-  /** Why the game ended, once it has (e.g. `round_over`, `lobby_idle`, `heartbeat_timeout`). */
+  /** Why the game ended, once it has (e.g. `round_over`, `abandoned`, `lobby_idle`, `heartbeat_timeout`). */
   endReason: string | null;
+  /** The play-again game, once the host asked for one. */
+  next: NextGameStatus | null;
 }
 
-export interface PlayerTicket {
+/** A connect token for one seat. */
+export interface Ticket {
   gameId: string;
   port: number;
   serverAddress: string;
   connectToken: string;
   /** ISO 8601. */
   expiresAt: string;
+  /** The seat's name as the game shows it (made unique in the game). */
+  name: string;
+  role: SeatKind;
 }
 
-export interface CreatedGame extends PlayerTicket {
+/** A player's ticket, with what reopens the seat and what lets friends watch. */
+export interface SeatTicket extends Ticket {
   passcode: string;
+  rejoinKey: string;
+  watchKey: string;
+}
+
+export interface CreatedGame extends SeatTicket {
   maxPlayers: number;
 }
+
+/** A spectator's ticket: never a passcode or a rejoin key (a watcher never gets a player seat). */
+export interface WatchTicket extends Ticket {
+  watchKey: string;
+}
+
+/** What players are told when the next game cannot start. */
+export const NEXT_GAME_MESSAGES = {
+  capacity: 'No free game slot on this server right now; try again in a minute.',
+  draining: 'The server is shutting down, so no new game can start.',
+  start_failed: 'The next game could not be started; try again in a minute.',
+} as const;
 
 export interface ReportAck {
   gameId: string;
@@ -136,6 +191,7 @@ export class GameRegistry {
   private readonly games = new Map<string, GameRecord>();
   private readonly ports: PortPool;
   private readonly passcodes = new PasscodeBook();
+  private readonly keys = new KeyIndex();
   private readonly settings: RegistrySettings;
   private readonly launcher: GameLauncher;
   private readonly store: ResultsStore;
@@ -196,6 +252,152 @@ export class GameRegistry {
    * (`capacity`, `no_ports`, `draining`, `start_failed`, `invalid_name`, `validation_failed`) is thrown.
    */
   async create(request: { name: string; maxPlayers?: number }): Promise<CreatedGame> {
+    const record = await this.launch(request, undefined);
+    return { ...this.newPlayerSeat(record, record.hostClientId, record.name), maxPlayers: record.maxPlayers };
+  }
+
+  /**
+   * A player's ticket into a lobby by passcode, for a new seat with a name unique in the game. Throws
+   * `invalid_passcode` (not 6 characters: a typo, not a guess), `invalid_name`, `wrong_passcode`, `game_started`,
+   * `game_full`.
+   */
+  join(request: { passcode: string; name: string }): SeatTicket {
+    if (!hasPasscodeLength(request.passcode)) throw new GameError('invalid_passcode', `A passcode has ${PASSCODE_LENGTH} characters`);
+    const name = requireName(request.name);
+    const gameId = this.passcodes.lookup(request.passcode);
+    const record = gameId === undefined ? undefined : this.games.get(gameId);
+    if (!record || !record.slotHeld) throw new GameError('wrong_passcode', 'no game has that passcode');
+    if (record.state !== 'lobby') throw new GameError('game_started', 'that game has already started');
+    if (this.seatsTaken(record) >= record.maxPlayers) throw new GameError('game_full', `that game is full (${record.maxPlayers} players)`);
+    return this.newPlayerSeat(record, record.clientIds.next(), record.seats.uniqueName(name));
+  }
+
+  /**
+   * A fresh ticket for the seat a rejoin key opens (same client id, same name), in the lobby or during the round
+   * of the newest game of its chain. Throws `unknown_seat`, or `game_over` (the game ended, or the worker released
+   * the seat).
+   */
+  rejoin(rejoinKey: string): SeatTicket {
+    const { record, seat, key } = this.findSeat(rejoinKey);
+    if (!record.slotHeld || (record.state !== 'lobby' && record.state !== 'in_progress')) {
+      throw new GameError('game_over', 'that game is over');
+    }
+    if (seat.released) throw new GameError('game_over', 'that seat was given up (the player left or did not come back in time)');
+    return this.seatTicket(record, seat, rejoinKey, key);
+  }
+
+  /**
+   * A spectator's ticket for the newest game of a watch key's chain, in the lobby or during the round. Throws
+   * `invalid_name`, `unknown_game`, `game_over`, `spectators_full`.
+   */
+  watch(request: { watchKey: string; name: string }): WatchTicket {
+    const name = requireName(request.name);
+    const chain = this.keys.watch(request.watchKey);
+    const record = chain && this.games.get(chain.gameId);
+    if (!record) throw new GameError('unknown_game', 'no game has that watch key');
+    if (!record.slotHeld || (record.state !== 'lobby' && record.state !== 'in_progress')) {
+      throw new GameError('game_over', 'that game is over');
+    }
+    if (record.spectators >= this.settings.maxSpectators) {
+      throw new GameError('spectators_full', `that game has as many spectators as it takes (${this.settings.maxSpectators})`);
+    }
+    // A watcher may not pass for a player in the lobby list; among watchers a repeated name does no harm.
+    const seat = record.seats.add({ clientId: record.clientIds.next(), name: record.seats.uniqueName(name), kind: 'spectator', keyHash: undefined });
+    return { ...this.ticket(record, seat), watchKey: request.watchKey };
+  }
+
+  /**
+   * Play again: the host at the end of a finished round starts the next game for the same group. It is a new game
+   * (worker, key, passcode, reporting token, results) with the same max players; the caller is its creator, every
+   * unreleased player seat of the old game gets a seat of the same name in it, and every key of the group now
+   * leads there. A second call answers the same game. Throws `unknown_seat`, `not_finished` (no finished round, or
+   * an abandoned one), `not_host`, and create's errors (`capacity`, `no_ports`, `start_failed`, `draining`), which
+   * also show in the old game's status as `next.state: 'failed'` with a message for players.
+   */
+  async again(rejoinKey: string): Promise<SeatTicket> {
+    const found = this.findSeat(rejoinKey);
+    const { record, seat } = found;
+    // Asked again once the new game is up: the key already leads into it, to the caller's own creator seat.
+    if (record.previousId !== undefined && record.state === 'lobby' && seat.clientId === record.hostClientId) {
+      return this.seatTicket(record, seat, rejoinKey, found.key);
+    }
+    if (record.state !== 'finished' || record.outcome !== 'finished') {
+      throw new GameError('not_finished', record.outcome === 'abandoned' ? 'that round was abandoned' : 'that game has not finished a round');
+    }
+    if (seat.clientId !== (record.hostAtEnd ?? record.hostClientId)) {
+      throw new GameError('not_host', 'only the host at the end of the round can start the next game');
+    }
+    // A retry after a failure starts over; a click while it starts waits for the same game.
+    let done = record.next?.state === 'starting' ? record.next.done : undefined;
+    if (!done) {
+      done = this.startNext(record, seat);
+      record.next = { state: 'starting', gameId: null, message: null, done };
+    }
+    await done;
+    const moved = this.findSeat(rejoinKey);
+    if (!moved.record.slotHeld) throw new GameError('start_failed', 'the next game ended before it could be joined');
+    return this.seatTicket(moved.record, moved.seat, rejoinKey, moved.key);
+  }
+
+  private async startNext(previous: GameRecord, host: Seat): Promise<GameRecord> {
+    let record: GameRecord;
+    try {
+      record = await this.launch({ name: host.name, maxPlayers: previous.maxPlayers }, previous);
+    } catch (error) {
+      const code = error instanceof GameError ? error.code : 'start_failed';
+      const message =
+        code === 'capacity' || code === 'no_ports'
+          ? NEXT_GAME_MESSAGES.capacity
+          : code === 'draining'
+            ? NEXT_GAME_MESSAGES.draining
+            : NEXT_GAME_MESSAGES.start_failed;
+      previous.next = { state: 'failed', gameId: null, message, done: undefined };
+      this.log.warn('game.again_failed', { gameId: previous.id, code });
+      throw error;
+    }
+    // The same group, under new client ids: the old game's tokens can never open a seat here.
+    for (const old of previous.seats.players()) {
+      const clientId = old.clientId === host.clientId ? record.hostClientId : record.clientIds.next();
+      record.seats.add({ clientId, name: old.name, kind: 'player', keyHash: old.keyHash });
+      const key = old.keyHash === undefined ? undefined : this.keys.seatByHash(old.keyHash);
+      if (key) {
+        key.gameId = record.id;
+        key.clientId = clientId;
+      }
+    }
+    previous.chain.gameId = record.id;
+    previous.next = { state: 'ready', gameId: record.id, message: null, done: undefined };
+    this.log.info('game.again', { gameId: previous.id, to: record.id, players: record.seats.players().length });
+    return record;
+  }
+
+  /** The game and seat a rejoin key leads to. Throws `unknown_seat`. */
+  private findSeat(rejoinKey: string): { record: GameRecord; seat: Seat; key: SeatKey } {
+    const key = this.keys.seat(rejoinKey);
+    const record = key && this.games.get(key.gameId);
+    const seat = key && record?.seats.get(key.clientId);
+    if (!key || !record || !seat) throw new GameError('unknown_seat', 'no seat has that rejoin key');
+    return { record, seat, key };
+  }
+
+  private seatTicket(record: GameRecord, seat: Seat, rejoinKey: string, key: SeatKey): SeatTicket {
+    return { ...this.ticket(record, seat), passcode: record.passcode, rejoinKey, watchKey: this.keys.watchKeyOf(key, rejoinKey) };
+  }
+
+  /** Adds a player seat with fresh keys and answers its ticket. */
+  private newPlayerSeat(record: GameRecord, clientId: bigint, name: string): SeatTicket {
+    const keys = this.keys.issue(record.chain, clientId);
+    const seat = record.seats.add({ clientId, name, kind: 'player', keyHash: keys.rejoinHash });
+    return { ...this.ticket(record, seat), passcode: record.passcode, rejoinKey: keys.rejoinKey, watchKey: keys.watchKey };
+  }
+
+  /** Seats counted against max players: the worker's count once it reports, the seat book's until then. */
+  private seatsTaken(record: GameRecord): number {
+    return record.playersReported ? record.players : record.seats.players().length;
+  }
+
+  /** The create path shared by create and play again: a game in its lobby, or a GameError. */
+  private async launch(request: { name: string; maxPlayers?: number }, previous: GameRecord | undefined): Promise<GameRecord> {
     if (this.drainingFlag) throw new GameError('draining', 'the server is shutting down and takes no new games');
     const name = requireName(request.name);
     const maxPlayers = request.maxPlayers ?? this.settings.maxPlayers;
@@ -223,7 +425,16 @@ export class GameRegistry {
       state: 'starting',
       difficulty: undefined,
       players: 0,
+      playersReported: false,
       playerNames: undefined,
+      spectators: 0,
+      seats: new SeatBook(),
+      // A play-again game joins its group's chain; the chain moves on to it only once it is ready.
+      chain: previous?.chain ?? { gameId: id, watchHashes: new Set() },
+      outcome: undefined,
+      hostAtEnd: undefined,
+      previousId: previous?.id,
+      next: undefined,
       tick: undefined,
       emptySince: undefined,
       stateSince: this.clock(),
@@ -278,18 +489,7 @@ export class GameRegistry {
     }
 
     await record.started.promise;
-    return { ...this.ticket(record, name, record.hostClientId), passcode: record.passcode, maxPlayers };
-  }
-
-  /** A player's ticket into a lobby by passcode. Throws `invalid_name`, `wrong_passcode`, `game_started`, `game_full`. */
-  join(request: { passcode: string; name: string }): PlayerTicket {
-    const name = requireName(request.name);
-    const gameId = this.passcodes.lookup(request.passcode);
-    const record = gameId === undefined ? undefined : this.games.get(gameId);
-    if (!record || !record.slotHeld) throw new GameError('wrong_passcode', 'no game has that passcode');
-    if (record.state !== 'lobby') throw new GameError('game_started', 'that game has already started');
-    if (record.players >= record.maxPlayers) throw new GameError('game_full', `that game is full (${record.maxPlayers} players)`);
-    return this.ticket(record, name);
+    return record;
   }
 
   /** Public status; never a secret. Games no longer in memory are looked up in the results store. */
@@ -300,10 +500,12 @@ export class GameRegistry {
         gameId,
         state: record.state,
         players: record.players,
+        spectators: record.spectators,
         maxPlayers: record.maxPlayers,
         difficulty: record.difficulty ?? null,
         createdAt: new Date(record.createdAt).toISOString(),
         endReason: record.endReason ?? null,
+        next: record.next ? { state: record.next.state, gameId: record.next.gameId, message: record.next.message } : null,
       };
     }
     const stored = this.store.getGame(gameId);
@@ -312,10 +514,12 @@ export class GameRegistry {
       gameId,
       state: 'finished',
       players: stored.players.length,
+      spectators: 0,
       maxPlayers: stored.maxPlayers,
       difficulty: stored.difficulty,
       createdAt: null,
-      endReason: 'round_over',
+      endReason: stored.outcome === 'abandoned' ? 'abandoned' : 'round_over',
+      next: null,
     };
   }
 
@@ -328,8 +532,8 @@ export class GameRegistry {
   }
 
   /**
-   * The authenticated state report of a game server. `in_progress` only from the lobby; `finished` only from
-   * in_progress, stored durably before this returns. Repeating the report that made the current state is
+   * The authenticated state report of a game server. `in_progress` only from the lobby; `finished` and
+   * `abandoned` only from in_progress, stored durably before this returns. Repeating the report that made the current state is
    * acknowledged again (the worker may retry after a lost answer). Throws `not_found`, `game_over` (the game is
    * gone), `unauthorized` (state untouched), `bad_state`, `internal` (store failed; state untouched).
    */
@@ -355,8 +559,10 @@ export class GameRegistry {
       this.transition(record, 'in_progress');
       return { gameId, state: record.state };
     }
+    // finished or abandoned: the round is over, its results are stored (an abandoned round is kept, never ranked).
     if (record.state === 'finished') return { gameId, state: record.state };
     if (record.state !== 'in_progress') throw new GameError('bad_state', `a game in ${record.state} cannot finish`);
+    const outcome: RoundOutcome = report.status === 'abandoned' ? 'abandoned' : 'finished';
     try {
       this.store.saveGame({
         gameId,
@@ -364,13 +570,20 @@ export class GameRegistry {
         difficulty: record.difficulty ?? 'normal',
         maxPlayers: record.maxPlayers,
         finishedAt: this.now(),
+        outcome,
         results: report.results,
       });
     } catch (error) {
       this.log.error('store.save_failed', { gameId, message: errorMessage(error) });
       throw new GameError('internal', 'the results could not be stored; report again');
     }
-    record.endReason = 'round_over';
+    record.outcome = outcome;
+    if (report.status === 'finished' && report.hostClientId !== undefined) {
+      // Only a seat of this game can be its host; anything else leaves play again to the creator.
+      const host = BigInt(report.hostClientId);
+      if (record.seats.get(host)?.kind === 'player') record.hostAtEnd = host;
+    }
+    record.endReason = outcome === 'abandoned' ? 'abandoned' : 'round_over';
     this.transition(record, 'finished');
     this.metrics.gamesFinished++;
     return { gameId, state: record.state };
@@ -433,13 +646,14 @@ export class GameRegistry {
     return out;
   }
 
-  private ticket(record: GameRecord, name: string, clientId: bigint = record.clientIds.next()): PlayerTicket {
+  private ticket(record: GameRecord, seat: Seat): Ticket {
     const minted = mintConnectToken({
       privateKey: record.privateKey,
       publicHost: this.settings.publicHost,
       port: record.port,
-      clientId,
-      name,
+      clientId: seat.clientId,
+      name: seat.name,
+      kind: seat.kind,
       expirySeconds: this.settings.tokenExpirySeconds,
       nowMs: this.now(),
     });
@@ -449,6 +663,8 @@ export class GameRegistry {
       serverAddress: minted.serverAddress,
       connectToken: minted.connectToken,
       expiresAt: new Date(minted.expiresAtMs).toISOString(),
+      name: seat.name,
+      role: seat.kind,
     };
   }
 
@@ -472,6 +688,12 @@ export class GameRegistry {
         return;
       case 'players':
         this.setPlayers(record, event.count, event.names);
+        if (event.spectators !== undefined) record.spectators = event.spectators;
+        return;
+      case 'seat_released':
+        // Unknown ids are ignored: the worker may release a seat we never issued only if it is broken, and then
+        // there is nothing of ours to close.
+        record.seats.release(event.clientId);
         return;
       case 'log':
         // The logger's secret guard applies here too; the game id is added by us, not trusted from the worker.
@@ -504,6 +726,7 @@ export class GameRegistry {
     if (count === 0 && record.players !== 0) record.emptySince = this.clock();
     if (count !== 0) record.emptySince = undefined;
     record.players = count;
+    record.playersReported = true;
     record.playerNames = names;
   }
 
@@ -512,6 +735,10 @@ export class GameRegistry {
     if (record.state === 'finished') return { state: 'finished', reason: record.endReason ?? 'round_over' };
     if (record.stopIntent) return record.stopIntent;
     if (FAILURE_CAUSES.has(event.cause)) return { state: 'failed', reason: event.cause };
+    // Every seat was given up (or nobody was there when the timer ran out): over, but never ranked.
+    if (event.cause === 'exiting' && event.reason === 'round_abandoned' && (record.state === 'in_progress' || record.state === 'lobby')) {
+      return { state: 'finished', reason: 'abandoned' };
+    }
     if (event.cause === 'exiting' && record.state === 'lobby' && (event.reason === 'lobby_idle' || event.reason === 'lobby_empty')) {
       return { state: 'finished', reason: event.reason };
     }
@@ -546,6 +773,7 @@ export class GameRegistry {
       this.metrics.gamesFinished++;
     }
     record.players = 0;
+    record.spectators = 0;
     record.exited.resolve();
     for (const listener of this.endedListeners) {
       try {
@@ -571,6 +799,8 @@ export class GameRegistry {
       if (dead <= this.historyLimit) break;
       if (record.slotHeld) continue;
       this.games.delete(id);
+      const rejoinHashes = [...record.seats.all()].flatMap((seat) => (seat.keyHash === undefined ? [] : [seat.keyHash]));
+      this.keys.forgetGame(id, rejoinHashes, record.chain);
       dead--;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Durable results: every finished game with its players' scores, in SQLite (WAL, synchronous=FULL so a commit
+ * Durable results: every finished or abandoned round with its players' scores, in SQLite (WAL, synchronous=FULL so a commit
  * that returned survives a power cut — the worker is acknowledged only after it). Schema changes are migrations
  * keyed by `PRAGMA user_version`, applied in order at open.
  */
@@ -27,11 +27,20 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (game_id, position)
    ) STRICT;
    CREATE INDEX games_by_difficulty ON games(difficulty, finished_at);`,
+  // 2: abandoned rounds (kept, never ranked) and players who left before the end. Rows from before were all
+  // rounds played to the end by players who stayed, hence the defaults.
+  `ALTER TABLE games ADD COLUMN outcome TEXT NOT NULL DEFAULT 'finished' CHECK (outcome IN ('finished', 'abandoned'));
+   ALTER TABLE scores ADD COLUMN left_early INTEGER NOT NULL DEFAULT 0 CHECK (left_early IN (0, 1));`,
 ];
+
+/** How a stored round ended: played to the end, or every player gone (never ranked). */
+export type RoundOutcome = 'finished' | 'abandoned';
 
 export interface PlayerScore {
   name: string;
   score: number;
+  /** Left (or did not come back in time) before the round ended. */
+  left?: boolean;
 }
 
 export interface StoredGame {
@@ -41,8 +50,9 @@ export interface StoredGame {
   maxPlayers: number;
   /** Unix milliseconds. */
   finishedAt: number;
+  outcome: RoundOutcome;
   /** Best first; equal scores share a rank. */
-  players: { rank: number; name: string; score: number }[];
+  players: { rank: number; name: string; score: number; left: boolean }[];
 }
 
 export interface LeaderboardEntry {
@@ -88,7 +98,7 @@ export class ResultsStore {
   }
 
   /**
-   * Stores a finished game, atomically. Returns false (and changes nothing) if the game is already stored, so a
+   * Stores a round's results, atomically. Returns false (and changes nothing) if the game is already stored, so a
    * worker retrying a report whose acknowledgement was lost is harmless.
    */
   saveGame(game: Omit<StoredGame, 'players'> & { results: readonly PlayerScore[] }): boolean {
@@ -96,42 +106,52 @@ export class ResultsStore {
     return this.db.transaction(() => {
       const inserted = this.db
         .query(
-          `INSERT OR IGNORE INTO games (id, name, difficulty, max_players, finished_at)
-           VALUES ($id, $name, $difficulty, $maxPlayers, $finishedAt)`,
+          `INSERT OR IGNORE INTO games (id, name, difficulty, max_players, finished_at, outcome)
+           VALUES ($id, $name, $difficulty, $maxPlayers, $finishedAt, $outcome)`,
         )
-        .run({ id: game.gameId, name: game.name, difficulty: game.difficulty, maxPlayers: game.maxPlayers, finishedAt: game.finishedAt });
+        .run({
+          id: game.gameId,
+          name: game.name,
+          difficulty: game.difficulty,
+          maxPlayers: game.maxPlayers,
+          finishedAt: game.finishedAt,
+          outcome: game.outcome,
+        });
       if (inserted.changes === 0) return false;
-      const insertScore = this.db.query('INSERT INTO scores (game_id, position, player, score) VALUES ($gameId, $position, $player, $score)');
-      ordered.forEach((p, i) => insertScore.run({ gameId: game.gameId, position: i, player: p.name, score: p.score }));
+      const insertScore = this.db.query(
+        'INSERT INTO scores (game_id, position, player, score, left_early) VALUES ($gameId, $position, $player, $score, $left)',
+      );
+      ordered.forEach((p, i) => insertScore.run({ gameId: game.gameId, position: i, player: p.name, score: p.score, left: p.left ? 1 : 0 }));
       return true;
     })();
   }
 
   getGame(gameId: string): StoredGame | undefined {
-    const row = this.db.query('SELECT id, name, difficulty, max_players, finished_at FROM games WHERE id = $id').get({ id: gameId }) as
-      | { id: string; name: string; difficulty: Difficulty; max_players: number; finished_at: number }
+    const row = this.db.query('SELECT id, name, difficulty, max_players, finished_at, outcome FROM games WHERE id = $id').get({ id: gameId }) as
+      | { id: string; name: string; difficulty: Difficulty; max_players: number; finished_at: number; outcome: RoundOutcome }
       | null;
     if (!row) return undefined;
     const scores = this.db
-      .query('SELECT player, score FROM scores WHERE game_id = $id ORDER BY position')
-      .all({ id: gameId }) as { player: string; score: number }[];
+      .query('SELECT player, score, left_early FROM scores WHERE game_id = $id ORDER BY position')
+      .all({ id: gameId }) as { player: string; score: number; left_early: number }[];
     return {
       gameId: row.id,
       name: row.name,
       difficulty: row.difficulty,
       maxPlayers: row.max_players,
       finishedAt: row.finished_at,
-      players: withRanks(scores.map((s) => ({ name: s.player, score: s.score }))),
+      outcome: row.outcome,
+      players: withRanks(scores.map((s) => ({ name: s.player, score: s.score, left: s.left_early === 1 }))),
     };
   }
 
-  /** Best scores per difficulty, highest first (earlier wins a tie), at most `limit` each. */
+  /** Best scores per difficulty, highest first (earlier wins a tie), at most `limit` each; abandoned rounds never rank. */
   leaderboard(difficulty: Difficulty, limit: number): LeaderboardEntry[] {
     const rows = this.db
       .query(
         `SELECT s.player AS name, s.score AS score, g.id AS gameId, g.finished_at AS finishedAt
            FROM scores s JOIN games g ON g.id = s.game_id
-          WHERE g.difficulty = $difficulty
+          WHERE g.difficulty = $difficulty AND g.outcome = 'finished'
           ORDER BY s.score DESC, g.finished_at ASC, s.position ASC
           LIMIT $limit`,
       )

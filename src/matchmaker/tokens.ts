@@ -1,10 +1,11 @@
 /**
- * Connect tokens for players. The netcode wire code does the sealing; this module decides what goes in: a client
- * id unique within the game, the sanitised display name as UTF-8 user data, the game's public address, and a short
- * life (a slow player simply asks again with the passcode).
+ * Connect tokens for players and spectators. The netcode wire code does the sealing; this module decides what
+ * goes in: the seat's client id (unique within the game), its name and kind as user data (src/game/seat-data.ts),
+ * the game's public address, and a short life (a slow player simply asks again with the passcode or rejoin key).
  */
+import { encodeSeatData, type SeatKind } from '../game/seat-data.ts';
 import { HUDDLE_PROTOCOL_ID } from '../protocol/constants.ts';
-import { generateConnectToken, parseAddress, USER_DATA_BYTES } from '../protocol/netcode/index.ts';
+import { generateConnectToken, parseAddress } from '../protocol/netcode/index.ts';
 
 /** Seconds without packets after which client and server drop each other. */
 export const CONNECT_TIMEOUT_SECONDS = 10;
@@ -16,6 +17,7 @@ export interface MintRequest {
   clientId: bigint;
   /** Already sanitised. */
   name: string;
+  kind: SeatKind;
   expirySeconds: number;
   nowMs: number;
 }
@@ -33,8 +35,7 @@ export function serverAddressText(publicHost: string, port: number): string {
 }
 
 export function mintConnectToken(request: MintRequest): MintedToken {
-  const userData = new TextEncoder().encode(request.name);
-  if (userData.length > USER_DATA_BYTES) throw new RangeError('display name does not fit the user data');
+  const userData = encodeSeatData({ name: request.name, kind: request.kind });
   const serverAddress = serverAddressText(request.publicHost, request.port);
   const { bytes, token } = generateConnectToken({
     protocolId: HUDDLE_PROTOCOL_ID,

@@ -5,7 +5,8 @@
  * Bun Worker one without the registry noticing (DESIGN.md section 9).
  *
  * Launcher guarantees, which the registry relies on:
- * - events arrive in order: at most one `ready`, then `heartbeat` / `players` / `report`, then exactly one `exit`;
+ * - events arrive in order: at most one `ready`, then `heartbeat` / `players` / `seat_released` / `report`, then
+ *   exactly one `exit`;
  * - `exit` comes only once the game server is gone and its UDP port can be bound again;
  * - a game that is not ready within `startTimeoutMs`, is silent for `heartbeatTimeoutMs` after ready, throws,
  *   posts `fatal` or an invalid message, or ends without saying `exiting` is ended and reported with a failure
@@ -45,7 +46,10 @@ export const FAILURE_CAUSES: ReadonlySet<ExitCause> = new Set([
 export type LauncherEvent =
   | { type: 'ready'; port: number }
   | { type: 'heartbeat'; players: number; phase: WorkerPhase; tick?: TickStats }
-  | { type: 'players'; count: number; names?: string[] }
+  /** `count` is the seats taken (connected and held for a rejoin); `spectators` the watchers connected. */
+  | { type: 'players'; count: number; names?: string[]; spectators?: number }
+  /** A seat is gone for good (left on purpose, or its rejoin grace ran out): a rejoin for it is refused. */
+  | { type: 'seat_released'; clientId: bigint }
   | { type: 'report'; report: GameReport }
   | { type: 'log'; event: string; fields: Record<string, string | number | boolean> }
   | {
@@ -178,7 +182,18 @@ class SupervisedWorker implements GameHandle {
         }
         return;
       case 'players':
-        if (this.ready) this.emit(message.names ? { type: 'players', count: message.count, names: message.names } : { type: 'players', count: message.count });
+        if (this.ready) {
+          const { count, names, spectators } = message;
+          this.emit({ type: 'players', count, ...(names ? { names } : {}), ...(spectators !== undefined ? { spectators } : {}) });
+        }
+        return;
+      case 'seat_released':
+        // The schema allows 20 digits; a client id is a u64, so anything larger is a broken worker.
+        if (this.ready) {
+          const clientId = BigInt(message.clientId);
+          if (clientId >= 1n << 64n) this.fail('protocol_violation', 'seat_released for a client id beyond 64 bits');
+          else this.emit({ type: 'seat_released', clientId });
+        }
         return;
       case 'report':
         if (this.ready) this.emit({ type: 'report', report: message.report });

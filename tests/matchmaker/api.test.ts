@@ -36,7 +36,20 @@ describe('HTTP API: the happy path', () => {
   test('create → join → status → start report → finish report → results and leaderboard', async () => {
     const t = testApp();
     const game = await createGame(t, 'Ada', { maxPlayers: 4 });
-    expect(Object.keys(game).sort()).toEqual(['connectToken', 'expiresAt', 'gameId', 'maxPlayers', 'passcode', 'port', 'relayUrl', 'serverAddress']);
+    expect(Object.keys(game).sort()).toEqual([
+      'connectToken',
+      'expiresAt',
+      'gameId',
+      'maxPlayers',
+      'name',
+      'passcode',
+      'port',
+      'rejoinKey',
+      'relayUrl',
+      'role',
+      'serverAddress',
+      'watchKey',
+    ]);
     expect(game.relayUrl).toBe(`ws://localhost/relay?game=${game.gameId}`);
     expect(Buffer.from(game.connectToken, 'base64').length).toBe(2048);
 
@@ -64,9 +77,10 @@ describe('HTTP API: the happy path', () => {
       difficulty: 'hard',
       maxPlayers: 4,
       players: [
-        { rank: 1, name: 'Ada', score: 11 },
-        { rank: 2, name: 'Bob', score: 4 },
+        { rank: 1, name: 'Ada', score: 11, left: false },
+        { rank: 2, name: 'Bob', score: 4, left: false },
       ],
+      outcome: 'finished',
     });
     const board = await call(t.app, json('GET', '/api/leaderboard?limit=1'));
     expect(board.status).toBe(200);
@@ -120,7 +134,8 @@ describe('HTTP API: every error is {error: {code, message}} with its status', ()
     expectError(await call(t.app, json('GET', '/api/games/AAAAAAAAAAAAAAAAAAAAAA')), 404, 'not_found');
     expectError(await call(t.app, json('GET', '/api/games/AAAAAAAAAAAAAAAAAAAAAA/results')), 404, 'not_found');
     expectError(await call(t.app, json('POST', '/api/games/join', { passcode: 'ZZZZZZ', name: 'x' })), 404, 'wrong_passcode');
-    expectError(await call(t.app, json('POST', '/api/games/join', { passcode: 'not a code', name: 'x' })), 404, 'wrong_passcode');
+    // Six characters that are not all passcode characters: a guess that cannot match, answered as one.
+    expectError(await call(t.app, json('POST', '/api/games/join', { passcode: 'UUUUUU', name: 'x' })), 404, 'wrong_passcode');
     expectError(await call(t.app, json('POST', '/internal/games/AAAAAAAAAAAAAAAAAAAAAA/report', { status: 'in_progress', difficulty: 'easy' })), 404, 'not_found');
   });
 
@@ -259,6 +274,10 @@ describe('HTTP API: documentation', () => {
     const expected: Record<string, Record<string, string[]>> = {
       '/api/games': { post: ['201', '400', '401', '413', '415', '422', '503'] },
       '/api/games/join': { post: ['200', '400', '404', '409', '413', '415', '422', '429'] },
+      '/api/games/rejoin': { post: ['200', '400', '404', '409', '413', '415', '422', '429'] },
+      '/api/games/watch': { post: ['200', '400', '404', '409', '413', '415', '422', '429'] },
+      '/api/games/again': { post: ['201', '400', '403', '404', '409', '413', '415', '422', '429', '503'] },
+      '/relay': { get: ['101', '400', '404'] },
       '/api/games/{id}': { get: ['200', '404'] },
       '/api/games/{id}/results': { get: ['200', '404', '409'] },
       '/api/leaderboard': { get: ['200', '422'] },

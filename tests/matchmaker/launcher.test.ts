@@ -64,6 +64,25 @@ describe('BunWorkerLauncher', () => {
     expect(run.events.at(-1)?.type).toBe('exit');
   });
 
+  test('seat messages become events: players with spectators, seat_released with a bigint client id', async () => {
+    const run = await launch('udp-worker.ts');
+    await waitFor(() => run.events.some((e) => e.type === 'ready'), 3000, 'ready');
+    const client = await Bun.udpSocket({ hostname: '127.0.0.1', port: 0 });
+    const post = (message: unknown) => client.send(`post:${JSON.stringify(message)}`, run.port, '127.0.0.1');
+    post({ type: 'players', count: 2, names: ['ada', 'bob'], spectators: 3 });
+    post({ type: 'seat_released', clientId: '18446744073709551615' });
+    await waitFor(() => run.events.some((e) => e.type === 'seat_released'), 3000, 'seat_released');
+    expect(run.events.filter((e) => e.type === 'players' || e.type === 'seat_released')).toEqual([
+      { type: 'players', count: 2, names: ['ada', 'bob'], spectators: 3 },
+      { type: 'seat_released', clientId: 18446744073709551615n },
+    ]);
+    // Twenty digits fit the schema but not a u64: the worker is broken, and is ended as such.
+    post({ type: 'seat_released', clientId: '18446744073709551616' });
+    await waitFor(() => run.exit() !== undefined, 3000, 'exit');
+    client.close();
+    expect(run.exit()).toMatchObject({ cause: 'protocol_violation' });
+  });
+
   test('a worker that ends on purpose says why before its close', async () => {
     const run = await launch('udp-worker.ts');
     await waitFor(() => run.events.some((e) => e.type === 'ready'), 3000, 'ready');

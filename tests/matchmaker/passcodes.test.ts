@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { normalizePasscode, PASSCODE_ALPHABET, PasscodeBook, randomPasscode } from '../../src/matchmaker/passcodes.ts';
+import { hasPasscodeLength, normalizePasscode, PASSCODE_ALPHABET, PasscodeBook, randomPasscode } from '../../src/matchmaker/passcodes.ts';
 
 describe('passcodes', () => {
   test('six Crockford base32 characters, no ambiguous letters', () => {
@@ -40,5 +40,12 @@ describe('passcodes', () => {
     const book = new PasscodeBook(() => 'AAAAAA');
     book.issue('g1');
     expect(() => book.issue('g2')).toThrow('unused passcode');
+  });
+
+  test('the length check counts characters once spaces and dashes are gone, whatever they are', () => {
+    expect(['ABCDEF', 'abc-def', ' a b c d e f ', 'UUUUUU', 'äöüéèç'].map(hasPasscodeLength)).toEqual([true, true, true, true, true]);
+    expect(['', 'ABC', 'ABCDEFG', '---', 'ABCDE-'].map(hasPasscodeLength)).toEqual([false, false, false, false, false]);
+    // Six characters but not all passcode characters: the right length, so a wrong guess, not a typo hint.
+    expect(normalizePasscode('UUUUUU')).toBeNull();
   });
 });

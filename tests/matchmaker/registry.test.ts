@@ -71,6 +71,8 @@ describe('GameRegistry: create', () => {
   test('client ids are unique within a game', async () => {
     const { registry, launcher } = fakeRegistry();
     const game = await registry.create({ name: 'host' });
+    // Seats are counted from the worker's report once there is one; tickets nobody used yet do not fill the game.
+    launcher.last.emit({ type: 'players', count: 1 });
     const ids = new Set<bigint>();
     for (let i = 0; i < 20; i++) {
       const ticket = i === 0 ? game : registry.join({ passcode: game.passcode, name: `p${i}` });
@@ -312,8 +314,8 @@ describe('GameRegistry: join and reports', () => {
     const ack = registry.report(game.gameId, token, { status: 'finished', results: [{ name: 'bob', score: 3 }, { name: 'host', score: 9 }] });
     expect(ack.state).toBe('finished');
     expect(store.getGame(game.gameId)?.players).toEqual([
-      { rank: 1, name: 'host', score: 9 },
-      { rank: 2, name: 'bob', score: 3 },
+      { rank: 1, name: 'host', score: 9, left: false },
+      { rank: 2, name: 'bob', score: 3, left: false },
     ]);
     expect(registry.report(game.gameId, token, { status: 'finished', results: [] }).state).toBe('finished');
     expect(registry.live).toBe(1);

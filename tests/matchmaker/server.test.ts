@@ -97,7 +97,7 @@ describe('startServer with real workers', () => {
     const second = await serve({ dataDir });
     const results = await fetch(`${second.url}/api/games/${game.gameId}/results`);
     expect(results.status).toBe(200);
-    expect(((await results.json()) as { players: unknown[] }).players).toEqual([{ rank: 1, name: 'Ada', score: 42 }]);
+    expect(((await results.json()) as { players: unknown[] }).players).toEqual([{ rank: 1, name: 'Ada', score: 42, left: false }]);
     const status = (await (await fetch(`${second.url}/api/games/${game.gameId}`)).json()) as { state: string; difficulty: string };
     expect(status).toMatchObject({ state: 'finished', difficulty: 'hard' });
     const board = (await (await fetch(`${second.url}/api/leaderboard`)).json()) as { hard: { score: number }[] };

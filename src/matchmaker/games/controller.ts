@@ -1,8 +1,11 @@
-/** `/api/games`: create, join by passcode, public status and results. Thin: the service and registry decide. */
+/**
+ * `/api/games`: create, join by passcode, rejoin a seat, watch, play again, public status and results. Thin: the
+ * service and registry decide. Request bodies are never logged (they carry passcodes and keys).
+ */
 import { Elysia } from 'elysia';
 import { BODY_ERRORS, type ClientAddressOf, errorResponses } from '../http.ts';
 import { bearerToken } from '../secrets.ts';
-import { CreatedGame, CreateGameBody, GameIdParams, GameResults, GameStatus, JoinGameBody, PlayerTicket } from './model.ts';
+import { CreatedGame, CreateGameBody, GameIdParams, GameResults, GameStatus, JoinGameBody, RejoinBody, SeatTicket, WatchBody, WatchTicket } from './model.ts';
 import type { GamesService } from './service.ts';
 
 export interface GamesControllerOptions {
@@ -49,7 +52,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
           tags: ['games'],
           summary: 'Create a game',
           description:
-            "Starts a game server on its own UDP port and answers once it is ready, with the passcode to share and the host's connect token. When the server has a create token, send it as `Authorization: Bearer <token>`.",
+            "Starts a game server on its own UDP port and answers once it is ready, with the passcode to share and the host's seat: its connect token, a `rejoinKey` that reopens the seat (keep it private) and a `watchKey` for spectators. The creator is the host. When the server has a create token, send it as `Authorization: Bearer <token>`.",
           security: [{}, { createToken: [] }],
         },
       },
@@ -63,10 +66,11 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
       {
         body: JoinGameBody,
         response: {
-          200: PlayerTicket,
+          200: SeatTicket,
           ...errorResponses({
             ...BODY_ERRORS,
             invalid_name: 'The name is empty once cleaned',
+            invalid_passcode: 'A passcode has 6 characters (a length hint: not counted as a guess)',
             wrong_passcode: 'No game has that passcode',
             game_started: 'The game has already started',
             game_full: 'The game is full',
@@ -77,7 +81,93 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
         detail: {
           tags: ['games'],
           summary: 'Join a game by passcode',
-          description: 'Gives a connect token for a game still in its lobby. Failed attempts are rate limited per address and globally (429 with Retry-After).',
+          description:
+            'A new seat in a game still in its lobby: a connect token, the seat\'s `name` (made unique in the game: a second "Ada" is "Ada (2)"), a `rejoinKey` that reopens the seat (keep it private) and a `watchKey` for spectators. Wrong passcodes spend the guess budget (per address and global; 429 with Retry-After once spent, even for the right passcode).',
+        },
+      },
+    )
+    .post(
+      '/rejoin',
+      ({ body, request }) => {
+        const ticket = service.rejoin(clientAddress(request), body.rejoinKey);
+        return { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) };
+      },
+      {
+        body: RejoinBody,
+        response: {
+          200: SeatTicket,
+          ...errorResponses({
+            ...BODY_ERRORS,
+            unknown_seat: 'No seat has that rejoin key (counted as a guess)',
+            game_over: 'The game has ended, or the seat was given up (the player left, or did not come back within the rejoin grace)',
+            rate_limited: 'Too many failed attempts from this address or overall; see Retry-After',
+          }),
+        },
+        parse: 'json',
+        detail: {
+          tags: ['seats'],
+          summary: 'Reopen your seat',
+          description:
+            'A fresh connect token for the same seat (same client id, same name) after a reload or a lost connection, in the lobby or during the round: the game keeps a dropped seat for the rejoin grace (`--rejoin-grace`, 60 s by default) with its ship and score. After a play again, the key leads to your seat in the new game. An unknown key spends the guess budget like a wrong passcode.',
+        },
+      },
+    )
+    .post(
+      '/watch',
+      ({ body, request }) => {
+        const ticket = service.watch(clientAddress(request), body);
+        return { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) };
+      },
+      {
+        body: WatchBody,
+        response: {
+          200: WatchTicket,
+          ...errorResponses({
+            ...BODY_ERRORS,
+            invalid_name: 'The name is empty once cleaned',
+            unknown_game: 'No game has that watch key (counted as a guess)',
+            game_over: 'The game has ended',
+            spectators_full: 'The game has as many spectators as it takes (--max-spectators)',
+            rate_limited: 'Too many failed attempts from this address or overall; see Retry-After',
+          }),
+        },
+        parse: 'json',
+        detail: {
+          tags: ['seats'],
+          summary: 'Watch a game',
+          description:
+            "A spectator's connect token, in the lobby or during the round: spectators see the game, send no inputs, are not counted in max players and are not in the results. The answer has no passcode and no rejoin key. After a play again, a watch key leads to the new game. An unknown key spends the guess budget like a wrong passcode.",
+        },
+      },
+    )
+    .post(
+      '/again',
+      async ({ body, request, status }) => {
+        const ticket = await service.again(clientAddress(request), body.rejoinKey);
+        return status(201, { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) });
+      },
+      {
+        body: RejoinBody,
+        response: {
+          201: SeatTicket,
+          ...errorResponses({
+            ...BODY_ERRORS,
+            not_host: 'Only the host at the end of the round can start the next game',
+            unknown_seat: 'No seat has that rejoin key (counted as a guess)',
+            not_finished: 'The game has not finished a round (or the round was abandoned)',
+            rate_limited: 'Too many failed attempts from this address or overall; see Retry-After',
+            capacity: 'Every game slot is in use (the old game shows next.state "failed")',
+            no_ports: 'Every game port is in use',
+            start_failed: 'The new game server did not start in time',
+            draining: 'The server is shutting down',
+          }),
+        },
+        parse: 'json',
+        detail: {
+          tags: ['seats'],
+          summary: 'Play again with the same group',
+          description:
+            "The host at the end of a finished round (send the host's rejoin key) starts the next game: a new game server, passcode and results, the same max players, the caller as its host. Every player still seated in the old game gets a seat of the same name in it, and every rejoin and watch key of the group now leads there. The old game's status shows `next` (`starting`, then `ready` with the new game id, or `failed` with a message): the others poll it and, at `ready`, call rejoin (players) or watch (spectators) with the key they hold. A second call answers the same new game.",
         },
       },
     )
@@ -85,7 +175,12 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
       params: GameIdParams,
       response: { 200: GameStatus, ...errorResponses({ not_found: 'No such game' }) },
       parse: 'json',
-      detail: { tags: ['games'], summary: 'Public status of a game' },
+      detail: {
+        tags: ['games'],
+        summary: 'Public status of a game',
+        description:
+          'State, seats taken, spectators, max players, difficulty, why it ended, and `next`: the play-again game once the host asked for one (poll it on the results screen). Never a secret.',
+      },
     })
     .get('/:id/results', ({ params }) => service.results(params.id), {
       params: GameIdParams,
@@ -94,6 +189,11 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
         ...errorResponses({ not_found: 'No such game', not_finished: 'The game has not finished a round' }),
       },
       parse: 'json',
-      detail: { tags: ['games'], summary: 'Final leaderboard of a finished game' },
+      detail: {
+        tags: ['games'],
+        summary: 'Final leaderboard of a round',
+        description:
+          "Every player who played, best first, with `left: true` for those who left before the end. `outcome` is `abandoned` when every player left (or nobody was connected when the timer ran out): such a round is kept but never ranked on the leaderboard.",
+      },
     });
 }

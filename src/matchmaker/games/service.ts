@@ -1,20 +1,31 @@
 /**
  * Create, join and read games: the registry plus the policies that are about clients rather than games (the
- * join rate limits, the join metrics, the create token).
+ * guess budget, the join metrics, the create token).
+ *
+ * The guess budget: a passcode, a rejoin key and a watch key are all things one could try to guess, so a wrong
+ * one of each spends from the same per-address and global budget, and while it is spent every such request from
+ * that address (right or wrong) gets 429. A malformed passcode or key, or a right one for a game that cannot take
+ * the request, is not a guess: it could never have matched, or teaches nothing new.
  */
 import type { Logger } from '../../log.ts';
 import { GameError } from '../errors.ts';
-import type { JoinOutcome, Metrics } from '../metrics.ts';
+import type { JoinOutcome, Metrics, SeatOutcome } from '../metrics.ts';
+import { hasPasscodeLength, PASSCODE_LENGTH } from '../passcodes.ts';
 import type { JoinLimiter } from '../rate-limit.ts';
-import type { CreatedGame, GameRegistry, GameStatus, PlayerTicket } from '../registry.ts';
+import type { CreatedGame, GameRegistry, GameStatus, SeatTicket, WatchTicket } from '../registry.ts';
+import type { RoundOutcome } from '../results-store.ts';
 import { secretMatches } from '../secrets.ts';
 
 const JOIN_OUTCOME: Partial<Record<GameError['code'], JoinOutcome>> = {
   wrong_passcode: 'wrong_passcode',
+  invalid_passcode: 'invalid_passcode',
   game_started: 'started',
   game_full: 'full',
   invalid_name: 'invalid_name',
 };
+
+/** The codes that mean "nothing has that passcode or key": a wrong guess. */
+const GUESS_MISSES: ReadonlySet<GameError['code']> = new Set(['wrong_passcode', 'unknown_seat', 'unknown_game']);
 
 export interface GameResultsView {
   gameId: string;
@@ -22,8 +33,11 @@ export interface GameResultsView {
   difficulty: 'easy' | 'normal' | 'hard';
   maxPlayers: number;
   finishedAt: string;
-  players: { rank: number; name: string; score: number }[];
+  outcome: RoundOutcome;
+  players: { rank: number; name: string; score: number; left: boolean }[];
 }
+
+type Route = 'join' | 'rejoin' | 'watch' | 'again';
 
 export class GamesService {
   private readonly createToken: Uint8Array | undefined;
@@ -53,26 +67,28 @@ export class GamesService {
   }
 
   /** Join by passcode, refused with 429 while the address (or everyone) has used up its failed attempts. */
-  join(address: string, request: { passcode: string; name: string }): PlayerTicket {
-    const wait = this.limiter.retryAfterSeconds(address);
-    if (wait > 0) {
-      this.metrics.join('rate_limited');
-      this.log.warn('join.rate_limited', { address, count: wait });
-      throw new GameError('rate_limited', `too many failed join attempts; try again in ${wait} s`, { 'Retry-After': String(wait) });
+  join(address: string, request: { passcode: string; name: string }): SeatTicket {
+    // A length hint before the budget: it is not a guess, and the player should hear about the typo even when limited.
+    if (!hasPasscodeLength(request.passcode)) {
+      this.metrics.join('invalid_passcode');
+      throw new GameError('invalid_passcode', `A passcode has ${PASSCODE_LENGTH} characters`);
     }
-    try {
-      const ticket = this.registry.join(request);
-      this.metrics.join('ok');
-      this.log.info('join.ok', { gameId: ticket.gameId, address });
-      return ticket;
-    } catch (error) {
-      if (!(error instanceof GameError)) throw error;
-      // Only a wrong passcode is a guess; a right passcode for a started or full game teaches a guesser nothing new.
-      if (error.code === 'wrong_passcode') this.limiter.recordFailure(address);
-      this.metrics.join(JOIN_OUTCOME[error.code] ?? 'unavailable');
-      this.log.info('join.refused', { address, code: error.code });
-      throw error;
-    }
+    return this.guarded('join', address, () => this.registry.join(request));
+  }
+
+  /** A fresh ticket for the caller's own seat. */
+  rejoin(address: string, rejoinKey: string): SeatTicket {
+    return this.guarded('rejoin', address, () => this.registry.rejoin(rejoinKey));
+  }
+
+  /** A spectator ticket. */
+  watch(address: string, request: { watchKey: string; name: string }): WatchTicket {
+    return this.guarded('watch', address, () => this.registry.watch(request));
+  }
+
+  /** The host's next game for the same group. */
+  again(address: string, rejoinKey: string): Promise<SeatTicket> {
+    return this.guarded('again', address, () => this.registry.again(rejoinKey));
   }
 
   status(gameId: string): GameStatus {
@@ -82,5 +98,46 @@ export class GamesService {
   results(gameId: string): GameResultsView {
     const stored = this.registry.results(gameId);
     return { ...stored, finishedAt: new Date(stored.finishedAt).toISOString() };
+  }
+
+  /**
+   * Runs a request that presents a passcode or key under the guess budget. Never logs what was presented: the
+   * log line has the route, the address and the outcome only.
+   */
+  private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => T): T;
+  private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => Promise<T>): Promise<T>;
+  private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => T | Promise<T>): T | Promise<T> {
+    const wait = this.limiter.retryAfterSeconds(address);
+    if (wait > 0) {
+      this.count(route, 'rate_limited', 'rate_limited');
+      this.log.warn(`${route}.rate_limited`, { address, count: wait });
+      throw new GameError('rate_limited', `too many failed attempts; try again in ${wait} s`, { 'Retry-After': String(wait) });
+    }
+    const refused = (error: unknown): never => {
+      if (error instanceof GameError) {
+        if (GUESS_MISSES.has(error.code)) this.limiter.recordFailure(address);
+        const seatOutcome: SeatOutcome = GUESS_MISSES.has(error.code) ? 'unknown_key' : error.code === 'game_over' ? 'game_over' : 'refused';
+        this.count(route, JOIN_OUTCOME[error.code] ?? 'unavailable', seatOutcome);
+        this.log.info(`${route}.refused`, { address, code: error.code });
+      }
+      throw error;
+    };
+    const accepted = (ticket: T): T => {
+      this.count(route, 'ok', 'ok');
+      this.log.info(`${route}.ok`, { gameId: ticket.gameId, address });
+      return ticket;
+    };
+    let result: T | Promise<T>;
+    try {
+      result = run();
+    } catch (error) {
+      return refused(error);
+    }
+    return result instanceof Promise ? result.then(accepted, refused) : accepted(result);
+  }
+
+  private count(route: Route, join: JoinOutcome, seat: SeatOutcome): void {
+    if (route === 'join') this.metrics.join(join);
+    else this.metrics.seatRequest(route, seat);
   }
 }

@@ -33,7 +33,7 @@ export function internalController(registry: GameRegistry) {
         tags: ['internal'],
         summary: 'Game server status report',
         description:
-          '`in_progress` (with the difficulty) moves a lobby to in_progress; `finished` (with the results) stores them durably and then acknowledges. Repeating the report that made the current state is acknowledged again. Needs `Authorization: Bearer <reporting token>` from the game server\'s environment.',
+          '`in_progress` (with the difficulty) moves a lobby to in_progress; `finished` (with the results, and `hostClientId`: whose seat was host at the end, who may play again) or `abandoned` (every player left: kept, never ranked) stores them durably and then acknowledges; results may mark players `left`. Repeating the report that made the current state is acknowledged again. Needs `Authorization: Bearer <reporting token>` from the game server\'s environment.',
         security: [{ reportingToken: [] }],
       },
     },

@@ -18,7 +18,21 @@ export function leaderboardController(store: ResultsStore) {
       query: LeaderboardQuery,
       response: { 200: Leaderboard, ...errorResponses({ validation_failed: 'limit is not a whole number from 1 to 100' }) },
       parse: 'json',
-      detail: { tags: ['results'], summary: 'Best scores per difficulty' },
+      detail: {
+        tags: ['results'],
+        summary: 'Best scores per difficulty',
+        description: 'Rounds played to the end only: an abandoned round (every player left) is kept in its results but never ranked here.',
+        // Written out: the schema that parses the query text shows in Swagger as "string or integer".
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: 'Entries per difficulty',
+            schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+          },
+        ],
+      },
     },
   );
 }

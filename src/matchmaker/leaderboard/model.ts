@@ -1,9 +1,14 @@
+/**
+ * Integers in the answer are TypeBox's plain `Type.Integer` (see games/model.ts for why not Elysia's `t.Integer`).
+ * The query's `limit` is the one place Elysia's coercing `t.Integer` is right: a query string is text.
+ */
+import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
 
 const Entry = t.Object({
-  rank: t.Integer({ minimum: 1 }),
+  rank: Type.Integer({ minimum: 1 }),
   name: t.String(),
-  score: t.Integer({ minimum: 0 }),
+  score: Type.Integer({ minimum: 0 }),
   gameId: t.String(),
   finishedAt: t.String({ format: 'date-time' }),
 });

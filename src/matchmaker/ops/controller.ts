@@ -1,4 +1,5 @@
 /** `/healthz` and `/metrics` for operators. */
+import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { GameRegistry } from '../registry.ts';
 
@@ -11,7 +12,7 @@ export function opsController(registry: GameRegistry, extraMetrics: readonly (()
       {
         response: {
           200: t.Object(
-            { status: t.Union([t.Literal('ok'), t.Literal('draining')]), liveGames: t.Integer({ minimum: 0 }) },
+            { status: t.Union([t.Literal('ok'), t.Literal('draining')]), liveGames: Type.Integer({ minimum: 0 }) },
             { description: 'The server is up (draining while it shuts down)', examples: [{ status: 'ok', liveGames: 3 }] },
           ),
         },

@@ -13,9 +13,9 @@ export function relayExtension(options: { limits?: Partial<RelayLimits>; onRelay
     const relay = createRelay({
       resolveGame: (gameId) => registry.resolveLive(gameId),
       gameHost,
-      // Room for every player of every game twice over (a reconnect may overlap its old tunnel).
+      // Room for every player and spectator of every game twice over (a rejoin may overlap its old tunnel).
       limits: {
-        maxSockets: config.maxGames * config.maxPlayers * 2,
+        maxSockets: config.maxGames * (config.maxPlayers + config.maxSpectators) * 2,
         maxSocketsPerAddress: config.relayMaxPerAddress,
         framesPerSecond: config.relayFramesPerSecond,
         burstFrames: config.relayFramesPerSecond * 2,

@@ -1,3 +1,4 @@
+import type { Logger } from '../../../src/log.ts';
 import { createApp } from '../../../src/matchmaker/app.ts';
 import { JoinLimiter } from '../../../src/matchmaker/rate-limit.ts';
 import { GameRegistry, type RegistrySettings } from '../../../src/matchmaker/registry.ts';
@@ -12,6 +13,8 @@ export interface TestAppOptions {
   perAddress?: number;
   global?: number;
   dataDir?: string;
+  /** Given to both the registry and the app (tests capture the lines). */
+  log?: Logger;
 }
 
 /**
@@ -27,6 +30,7 @@ export function testApp(options: TestAppOptions = {}) {
     launcher,
     store,
     reportUrl: (id) => `http://127.0.0.1:9/internal/games/${id}/report`,
+    ...(options.log ? { log: options.log } : {}),
   });
   const clock = { now: 0 };
   const limiter = new JoinLimiter({ perAddressPerMinute: options.perAddress ?? 5, globalPerMinute: options.global ?? 50, now: () => clock.now });
@@ -41,6 +45,7 @@ export function testApp(options: TestAppOptions = {}) {
     registry,
     store,
     limiter,
+    ...(options.log ? { log: options.log } : {}),
     clientAddress: (request) => request.headers.get('x-test-client') ?? '192.0.2.1',
   });
   return { app, launcher, store, registry, clock };
