@@ -41,7 +41,7 @@ switch (variant) {
       await import('../src/workers/tick-timer.ts'),
       await import('../src/game/session.ts'),
       await import('../src/game/peer-link.ts'),
-      await import('../src/game/tap-round.ts'),
+      await import('../src/game/arena-round.ts'),
       await import('../src/protocol/netcode/address.ts'),
       await import('../src/protocol/netcode/server.ts'),
     );

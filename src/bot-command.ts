@@ -9,12 +9,14 @@ export function botHelp(): string {
   return `usage: huddle bot [options]
 
 A headless player over real UDP: creates a game (as host) or joins one by passcode, chats, starts the game
-when it is host, and plays the arena until the results (it steers toward rocks and shoots them).
+when it is host, and plays the arena until the results (it steers toward rocks and shoots them). If the
+connection is lost it rejoins its seat by itself while the game holds it (--rejoin-grace on the server).
 
   --server URL          matchmaker base URL (default http://127.0.0.1:8080, or HUDDLE_SERVER)
   --name NAME           display name (default bot-XXXX)
   --create              create a game and be its host (default when --join is not given)
   --join PASSCODE       join the game with this passcode
+  --watch KEY           watch a game as a spectator, with a watch key (from a create or join answer)
   --max-players N       with --create: players the game admits
   --create-token TOKEN  with --create: bearer token if the server requires one (or HUDDLE_CREATE_TOKEN)
   --start DIFFICULTY    as host: start on easy, normal or hard ...
@@ -36,6 +38,7 @@ export async function runBotCommand(args: string[]): Promise<number> {
         name: { type: 'string' },
         create: { type: 'boolean' },
         join: { type: 'string' },
+        watch: { type: 'string' },
         'max-players': { type: 'string' },
         'create-token': { type: 'string' },
         start: { type: 'string' },
@@ -65,13 +68,15 @@ export async function runBotCommand(args: string[]): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`);
   };
   try {
-    if (values.create && values.join) throw new BotError('--create and --join are exclusive');
+    if ([values.create, values.join, values.watch].filter((v) => v !== undefined && v !== false).length > 1) {
+      throw new BotError('--create, --join and --watch are exclusive');
+    }
     const maxPlayers = number('max-players', values['max-players'], 1, 256);
     const createToken = values['create-token'] ?? process.env.HUDDLE_CREATE_TOKEN;
     const outcome = await runBot({
       server: values.server ?? process.env.HUDDLE_SERVER ?? 'http://127.0.0.1:8080',
       name: values.name ?? `bot-${Math.floor(Math.random() * 10000).toString().padStart(4, '0')}`,
-      mode: values.join ? { join: values.join } : { create: { ...(maxPlayers ? { maxPlayers } : {}), ...(createToken ? { createToken } : {}) } },
+      mode: values.watch ? { watch: values.watch } : values.join ? { join: values.join } : { create: { ...(maxPlayers ? { maxPlayers } : {}), ...(createToken ? { createToken } : {}) } },
       ...(values.start ? { start: parseDifficulty(values.start) } : {}),
       ...(values['start-when'] ? { startWhenPlayers: number('start-when', values['start-when'], 1, 256) } : {}),
       ...(values.chat ? { chat: values.chat } : {}),
@@ -93,6 +98,12 @@ function describe(event: BotEvent): string {
       return `joined game ${event.gameId} (UDP port ${event.port})`;
     case 'connected':
       return `connected as player ${event.you + 1}`;
+    case 'watching':
+      return 'watching as a spectator';
+    case 'connection-lost':
+      return 'connection lost, rejoining…';
+    case 'rejoined':
+      return 'rejoined';
     case 'chat':
       return `<${event.from}> ${event.text}`;
     case 'notice':

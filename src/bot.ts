@@ -1,7 +1,9 @@
 /**
  * `huddle bot`: a headless player over real UDP, for demos and load tests. It asks the matchmaker for a game
- * (create) or a seat (join by passcode), connects with the connect token it gets, chats, starts the game when
- * it is the host and enough players are in, plays until the results, and says how it went.
+ * (create), a seat (join by passcode) or a spectator's place (watch key), connects with the connect token it
+ * gets, chats, starts the game when it is the host and enough players are in, plays until the results, and says
+ * how it went. A lost connection is not the end: it asks for a fresh ticket to the same seat with its rejoin key
+ * (docs/SEATS.md) and carries on, for as long as the game holds the seat.
  */
 import { GameClient, type GameView } from './game/game-client.ts';
 import { DIFFICULTIES, type Difficulty } from './game/lobby.ts';
@@ -15,8 +17,8 @@ export interface BotOptions {
   /** Matchmaker base URL, e.g. http://127.0.0.1:8080 */
   server: string;
   name: string;
-  /** Create a game (as its host) or join one with this passcode. */
-  mode: { create: { maxPlayers?: number; createToken?: string } } | { join: string };
+  /** Create a game (as its host), join one with this passcode, or watch one with this watch key. */
+  mode: { create: { maxPlayers?: number; createToken?: string } } | { join: string } | { watch: string };
   /** As host: start on this difficulty once `startWhenPlayers` are in the lobby. */
   start?: Difficulty;
   startWhenPlayers?: number;
@@ -30,6 +32,9 @@ export type BotEvent =
   | { event: 'created'; gameId: string; passcode: string; port: number }
   | { event: 'joined'; gameId: string; port: number }
   | { event: 'connected'; you: number }
+  | { event: 'watching' }
+  | { event: 'connection-lost' }
+  | { event: 'rejoined'; you: number | undefined }
   | { event: 'chat'; from: string; text: string }
   | { event: 'notice'; code: string; message: string }
   | { event: 'started'; difficulty: string }
@@ -49,7 +54,15 @@ interface Ticket {
   port: number;
   connectToken: string;
   passcode?: string;
+  /** Reopens this seat after a lost connection. A secret: never printed. */
+  rejoinKey?: string;
 }
+
+/** How often the bot asks for a fresh ticket while its seat is held, and the grace it assumes if not told. */
+const REJOIN_RETRY_MS = 1000;
+const DEFAULT_GRACE_SECONDS = 60;
+/** Closed codes that mean the connection was lost, not ended: worth a rejoin. */
+const LOST_CODES = new Set(['timed-out', 'disconnected']);
 
 export class BotError extends Error {
   override readonly name = 'BotError';
@@ -57,32 +70,57 @@ export class BotError extends Error {
 
 /** Asks the matchmaker for a ticket; HTTP errors become a BotError with the server's message. */
 export async function requestTicket(options: Pick<BotOptions, 'server' | 'name' | 'mode'>): Promise<Ticket> {
-  const create = 'create' in options.mode ? options.mode.create : undefined;
-  const url = new URL(create ? '/api/games' : '/api/games/join', options.server);
-  const body = create
-    ? { name: options.name, ...(create.maxPlayers ? { maxPlayers: create.maxPlayers } : {}) }
-    : { passcode: (options.mode as { join: string }).join, name: options.name };
+  const mode = options.mode;
+  const create = 'create' in mode ? mode.create : undefined;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (create?.createToken) headers.authorization = `Bearer ${create.createToken}`;
+  if ('watch' in mode) return postTicket(options.server, '/api/games/watch', { watchKey: mode.watch, name: options.name }, headers);
+  if ('join' in mode) return postTicket(options.server, '/api/games/join', { passcode: mode.join, name: options.name }, headers);
+  return postTicket(options.server, '/api/games', { name: options.name, ...(create?.maxPlayers ? { maxPlayers: create.maxPlayers } : {}) }, headers);
+}
+
+/** A fresh ticket for the same seat (`POST /api/games/rejoin`). */
+export function requestRejoin(server: string, rejoinKey: string): Promise<Ticket> {
+  return postTicket(server, '/api/games/rejoin', { rejoinKey }, { 'content-type': 'application/json' });
+}
+
+/** Thrown for an answer that says the seat is gone for good (404, 409): no point in asking again. */
+export class TicketRefused extends BotError {}
+
+async function postTicket(server: string, path: string, body: object, headers: Record<string, string>): Promise<Ticket> {
+  const url = new URL(path, server);
   let response: Response;
   try {
     response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    throw new BotError(`cannot reach the matchmaker at ${options.server}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new BotError(`cannot reach the matchmaker at ${server}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const json = (await response.json().catch(() => null)) as { error?: { message?: string } } & Partial<Ticket> | null;
-  if (!response.ok || !json) throw new BotError(json?.error?.message ?? `the matchmaker answered ${response.status}`);
+  const json = (await response.json().catch(() => null)) as ({ error?: { message?: string } } & Partial<Ticket>) | null;
+  if (!response.ok || !json) {
+    const message = json?.error?.message ?? `the matchmaker answered ${response.status}`;
+    throw response.status === 404 || response.status === 409 ? new TicketRefused(message) : new BotError(message);
+  }
   if (typeof json.gameId !== 'string' || typeof json.port !== 'number' || typeof json.connectToken !== 'string') {
     throw new BotError('the matchmaker answered without a connect token');
   }
-  return { gameId: json.gameId, port: json.port, connectToken: json.connectToken, ...(json.passcode ? { passcode: json.passcode } : {}) };
+  return {
+    gameId: json.gameId,
+    port: json.port,
+    connectToken: json.connectToken,
+    ...(typeof json.passcode === 'string' ? { passcode: json.passcode } : {}),
+    ...(typeof json.rejoinKey === 'string' ? { rejoinKey: json.rejoinKey } : {}),
+  };
 }
 
 export async function runBot(options: BotOptions): Promise<BotOutcome> {
   const emit = options.onEvent ?? (() => {});
   const ticket = await requestTicket(options);
-  if (ticket.passcode) emit({ event: 'created', gameId: ticket.gameId, passcode: ticket.passcode, port: ticket.port });
+  const creating = 'create' in options.mode;
+  if (creating && ticket.passcode) emit({ event: 'created', gameId: ticket.gameId, passcode: ticket.passcode, port: ticket.port });
   else emit({ event: 'joined', gameId: ticket.gameId, port: ticket.port });
+  // Only the creator's outcome names the passcode (as before); a joiner's ticket carries it too now.
+  const passcode = creating ? ticket.passcode : undefined;
+  let rejoinKey = ticket.rejoinKey;
 
   const now = () => performance.now() / 1000;
   const done = Promise.withResolvers<BotOutcome>();
@@ -93,8 +131,11 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   let announcedStart = false;
   let seenChat = 0;
   let lastNotice: string | undefined;
+  let rejoining = false;
+  let rejoinDeadline = 0;
+  let stopped = false;
 
-  const arena = new ArenaClient();
+  let arena = new ArenaClient();
   client = new GameClient({
     protocolId: HUDDLE_PROTOCOL_ID,
     createLink: createGameLink,
@@ -105,6 +146,15 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   });
 
   function onChange(view: GameView): void {
+    if (rejoining && view.phase !== 'connecting' && view.phase !== 'closed' && view.role !== undefined) {
+      rejoining = false;
+      rejoinAttempts = 0;
+      emit({ event: 'rejoined', you: view.you });
+    }
+    if (view.phase === 'lobby' && !chatted && view.role === 'spectator') {
+      chatted = true;
+      emit({ event: 'watching' });
+    }
     if (view.phase === 'lobby' && !chatted && view.you !== undefined) {
       chatted = true;
       emit({ event: 'connected', you: view.you });
@@ -126,11 +176,61 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     if (view.phase === 'results' && view.results) {
       const results = view.results.map(({ name, score }) => ({ name, score }));
       emit({ event: 'results', scores: results });
-      done.resolve({ ok: true, gameId: ticket.gameId, results, reason: 'round over', ...(ticket.passcode ? { passcode: ticket.passcode } : {}) });
+      done.resolve({ ok: true, gameId: ticket.gameId, results, reason: view.abandoned ? 'round abandoned' : 'round over', ...(passcode ? { passcode } : {}) });
     } else if (view.phase === 'closed') {
-      const reason = view.closedReason ?? 'connection closed';
-      emit({ event: 'closed', reason });
-      done.resolve({ ok: false, gameId: ticket.gameId, reason, ...(ticket.passcode ? { passcode: ticket.passcode } : {}) });
+      const lost = LOST_CODES.has(view.closedCode ?? '');
+      if (rejoinKey && (lost || rejoining) && !stopped) {
+        // A lost connection (or a failed attempt to come back): the seat is held for the grace, so ask again.
+        if (!rejoining) {
+          rejoining = true;
+          rejoinDeadline = performance.now() + (view.rejoinGraceSeconds || DEFAULT_GRACE_SECONDS) * 1000;
+          emit({ event: 'connection-lost' });
+        }
+        scheduleRejoin(rejoinKey);
+        return;
+      }
+      finishClosed(view.closedReason ?? 'connection closed');
+    }
+  }
+
+  function finishClosed(reason: string): void {
+    emit({ event: 'closed', reason });
+    done.resolve({ ok: false, gameId: ticket.gameId, reason, ...(passcode ? { passcode } : {}) });
+  }
+
+  let rejoinTimer: Timer | undefined;
+  let rejoinAttempts = 0;
+  function scheduleRejoin(key: string): void {
+    if (rejoinTimer) return;
+    // The first attempt at once (the network may be back already), then at a steady pace (a denied
+    // connection comes back fast and must not turn into a request storm).
+    rejoinTimer = setTimeout(() => void rejoin(key), rejoinAttempts++ === 0 ? 0 : REJOIN_RETRY_MS);
+  }
+
+  /** One attempt: a fresh ticket for the seat, then a new connection; on failure the next `closed` view retries. */
+  async function rejoin(key: string): Promise<void> {
+    for (;;) {
+      if (stopped) return;
+      if (performance.now() > rejoinDeadline) {
+        rejoinTimer = undefined;
+        return finishClosed('connection lost and the seat was not reopened in time');
+      }
+      try {
+        const fresh = await requestRejoin(options.server, key);
+        if (stopped) return;
+        rejoinKey = fresh.rejoinKey ?? key;
+        arena = new ArenaClient();
+        rejoinTimer = undefined;
+        client?.connect(new Uint8Array(Buffer.from(fresh.connectToken, 'base64')), now());
+        return;
+      } catch (error) {
+        if (error instanceof TicketRefused) {
+          rejoinTimer = undefined;
+          return finishClosed(`connection lost and the seat is gone: ${error.message}`);
+        }
+        // The matchmaker is unreachable or busy: try again while the seat is held.
+        await Bun.sleep(REJOIN_RETRY_MS);
+      }
     }
   }
 
@@ -138,13 +238,13 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     const t = now();
     const view = client?.view;
     if (!client || !view) return;
-    if (view.phase === 'lobby' && options.start && client.isHost && !started && view.players.length >= (options.startWhenPlayers ?? 1)) {
+    if (view.phase === 'lobby' && options.start && !('watch' in options.mode) && client.isHost && !started && view.players.length >= (options.startWhenPlayers ?? 1)) {
       started = true;
       client.start(options.start);
     }
     // Every client tick of the round: the bot brain's controls for the newest view, with its snapshot ack.
     const latest = arena.latest;
-    if (view.phase === 'playing' && latest && view.you !== undefined) client.sendGameMessage(Channel.Input, arena.input(botControls(latest, view.you)));
+    if (view.phase === 'playing' && latest && view.role === 'player' && view.you !== undefined) client.sendGameMessage(Channel.Input, arena.input(botControls(latest, view.you)));
     client.update(t);
   }, 1000 / 30);
   const timeout = setTimeout(
@@ -156,8 +256,10 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   try {
     return await done.promise;
   } finally {
+    stopped = true;
     clearInterval(ticker);
     clearTimeout(timeout);
+    clearTimeout(rejoinTimer);
     if (client.view.phase !== 'closed' && client.view.phase !== 'results') client.disconnect(now());
     socket.close();
   }

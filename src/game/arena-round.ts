@@ -1,51 +1,59 @@
 /**
- * The arena as a round of the session: the deterministic world stepped at a fixed 30 Hz, each player's inputs
- * (unreliable, repeated) fed through an input buffer, and snapshots at 20 Hz to every player as deltas against
- * the last snapshot that player acknowledged. Scores and the clock also go out once a second on the reliable
- * channel, so the lobby-level view (scoreboard, timer, results) needs no snapshot decoding.
+ * The arena as a round of the session: the deterministic world stepped at a fixed 30 Hz, each connected
+ * player's inputs (unreliable, repeated) fed through an input buffer, and snapshots at 20 Hz to every player and
+ * spectator, as deltas against the last snapshot that receiver acknowledged (spectators send nothing, so they
+ * get full snapshots). The world runs from the first countdown frame (ships wait on their ring, nothing moves),
+ * so clients draw the field as soon as the countdown shows.
  *
- * A ship's slot is the player's netcode client index; the world has 8 slots, so in a game configured for more
- * players, those beyond slot 7 watch.
+ * A ship's slot is the player's seat index; the world has 8 slots, so in a game configured for more players,
+ * seats beyond slot 7 watch. A dropped player's ship stays with neutral controls; a rejoin gets a fresh input
+ * buffer (the new client counts its ticks from zero) and a fresh snapshot stream (it holds no baseline).
  */
 import { InputBuffer, decodeInput } from './codec/input.ts';
 import { SnapshotHistory, SnapshotSender } from './codec/snapshot-stream.ts';
-import { CHANNEL_RELIABLE, encodeMessage } from './messages.ts';
 import { Channel } from './peer-link.ts';
 import { rankScores, type Round, type RoundSend, type RoundSetup, type ScoreLine } from './round.ts';
 import type { Controls } from './sim/controls.ts';
+import { Phase } from './sim/view.ts';
 import { MAX_SHIPS, TICKS_PER_SECOND, World } from './sim/world.ts';
 
 const TICK_SECONDS = 1 / TICKS_PER_SECOND;
 /** After a stall (GC, a busy core) the world catches up at most this many ticks at once, then lets time slip. */
 const MAX_CATCH_UP_TICKS = 5;
-const STATE_EVERY_SECONDS = 1;
 
 interface ArenaPlayer {
-  readonly index: number;
+  readonly seat: number;
   readonly name: string;
-  readonly inputs: InputBuffer;
-  readonly snapshots: SnapshotSender;
+  /** The connection carrying this seat now; undefined while dropped. */
+  clientIndex: number | undefined;
+  inputs: InputBuffer;
+  snapshots: SnapshotSender;
 }
 
 export class ArenaRound implements Round {
   readonly world: World;
   private readonly players = new Map<number, ArenaPlayer>();
+  /** Spectators, and seats without a ship (beyond slot 7), by client index. */
+  private readonly viewers = new Map<number, SnapshotSender>();
+  /** Seats without a ship, so their connection can be found again when it goes. */
+  private readonly watchingSeats = new Map<number, number>();
   private readonly history = new SnapshotHistory();
   /** Scores of players who left during the round: the results list everyone who played. */
   private readonly departed = new Map<number, ScoreLine>();
   private readonly controls: (Controls | undefined)[] = new Array<Controls | undefined>(MAX_SHIPS).fill(undefined);
   private readonly encoded = new Map<number, Uint8Array>();
+  private readonly roundTicks: number;
   private clock = 0;
-  private lastState = -Infinity;
   private begun = false;
 
   constructor(setup: RoundSetup, seed: number = crypto.getRandomValues(new Uint32Array(1))[0] as number) {
-    this.world = new World({ seed, difficulty: setup.difficulty, countdownTicks: 0, roundTicks: Math.round(setup.roundSeconds * TICKS_PER_SECOND) });
-    const history = this.history;
+    this.roundTicks = Math.round(setup.roundSeconds * TICKS_PER_SECOND);
+    const countdownTicks = Math.round((setup.countdownSeconds ?? 0) * TICKS_PER_SECOND);
+    this.world = new World({ seed, difficulty: setup.difficulty, countdownTicks, roundTicks: this.roundTicks });
     for (const p of setup.players) {
       if (p.index >= MAX_SHIPS) continue;
       this.world.join(p.index, p.name);
-      this.players.set(p.index, { index: p.index, name: p.name, inputs: new InputBuffer(), snapshots: new SnapshotSender(history) });
+      this.players.set(p.index, { seat: p.index, name: p.name, clientIndex: undefined, inputs: new InputBuffer(), snapshots: new SnapshotSender(this.history) });
     }
   }
 
@@ -63,15 +71,49 @@ export class ArenaRound implements Round {
     return false;
   }
 
-  onMessage(clientIndex: number, channel: number, bytes: Uint8Array): boolean {
-    const player = this.players.get(clientIndex);
+  onMessage(seat: number, channel: number, bytes: Uint8Array): boolean {
     if (channel !== Channel.Input) return false;
     const packet = decodeInput(bytes);
     if (typeof packet === 'string') return false;
-    if (!player) return true; // a watcher's inputs are valid, just unused
+    const player = this.players.get(seat);
+    if (!player || player.clientIndex === undefined) return true; // a seat without a ship: valid, just unused
     player.inputs.receive(packet);
     if (packet.ackSnapshotTick !== undefined) player.snapshots.acknowledge(packet.ackSnapshotTick);
     return true;
+  }
+
+  connect(seat: number, clientIndex: number): void {
+    const player = this.players.get(seat);
+    if (!player) {
+      if (this.departed.has(seat)) return;
+      this.watchingSeats.set(seat, clientIndex);
+      this.addViewer(clientIndex);
+      return;
+    }
+    player.clientIndex = clientIndex;
+    player.inputs = new InputBuffer();
+    player.snapshots = new SnapshotSender(this.history);
+  }
+
+  disconnect(seat: number): void {
+    const player = this.players.get(seat);
+    if (player) {
+      player.clientIndex = undefined;
+      return;
+    }
+    const watcher = this.watchingSeats.get(seat);
+    if (watcher !== undefined) {
+      this.watchingSeats.delete(seat);
+      this.removeViewer(watcher);
+    }
+  }
+
+  addViewer(clientIndex: number): void {
+    this.viewers.set(clientIndex, new SnapshotSender(this.history));
+  }
+
+  removeViewer(clientIndex: number): void {
+    this.viewers.delete(clientIndex);
   }
 
   update(now: number, send: RoundSend): void {
@@ -87,48 +129,56 @@ export class ArenaRound implements Round {
       this.clock += TICK_SECONDS;
       steps++;
     }
-    if (now - this.lastState >= STATE_EVERY_SECONDS || this.world.isOver) {
-      this.lastState = now;
-      const message = encodeMessage({ type: 'round', secondsLeft: Math.ceil(this.world.ticksLeft / TICKS_PER_SECOND), scores: this.scores() });
-      for (const index of this.players.keys()) send(index, CHANNEL_RELIABLE, message);
-    }
   }
 
-  removePlayer(clientIndex: number): void {
-    const player = this.players.get(clientIndex);
+  removePlayer(seat: number): void {
+    this.disconnect(seat);
+    const player = this.players.get(seat);
     if (!player) return;
-    const entry = this.world.scores().find((s) => s.slot === clientIndex);
-    if (entry) this.departed.set(clientIndex, { index: clientIndex, name: entry.name, score: entry.score });
-    this.world.leave(clientIndex);
-    this.players.delete(clientIndex);
+    const entry = this.world.scores().find((s) => s.slot === seat);
+    this.departed.set(seat, { index: seat, name: player.name, score: entry?.score ?? 0, left: true });
+    this.world.leave(seat);
+    this.players.delete(seat);
   }
 
   isOver(): boolean {
     return this.world.isOver;
   }
 
+  secondsLeft(): number {
+    const ticks = this.world.phase === Phase.countdown ? this.roundTicks : this.world.ticksLeft;
+    return Math.ceil(ticks / TICKS_PER_SECOND);
+  }
+
   scores(): ScoreLine[] {
-    const present = this.world.scores().map(({ slot, name, score }) => ({ index: slot, name, score }));
-    return rankScores([...present, ...this.departed.values()]);
+    const present = this.world.scores().map(({ slot, name, score }): ScoreLine => {
+      const line: ScoreLine = { index: slot, name, score };
+      if (this.players.get(slot)?.clientIndex === undefined) line.connected = false;
+      return line;
+    });
+    return rankScores([...present, ...[...this.departed.values()].map((line) => ({ ...line }))]);
   }
 
   private step(send: RoundSend): void {
     this.controls.fill(undefined);
-    for (const player of this.players.values()) this.controls[player.index] = player.inputs.next();
+    // A dropped player's buffer is not read: its ship gets neutral controls instead of its last held ones.
+    for (const player of this.players.values()) if (player.clientIndex !== undefined) this.controls[player.seat] = player.inputs.next();
     this.world.step(this.controls);
     // Snapshots on two ticks of every three: 20 Hz.
     if (this.world.tick % 3 === 0) return;
     const view = this.world.view();
     this.history.record(view);
-    // Players who acknowledged the same snapshot get the same bytes: encode each baseline once per tick (most
-    // players on a healthy link share one or two), not once per player.
+    // Receivers who acknowledged the same snapshot get the same bytes: encode each baseline once per tick (most
+    // players on a healthy link share one or two, every spectator shares the full one), not once per receiver.
     const byBaseline = this.encoded;
     byBaseline.clear();
-    for (const player of this.players.values()) {
-      const baseline = player.snapshots.ackedTick ?? -1;
+    const sendTo = (clientIndex: number, sender: SnapshotSender): void => {
+      const baseline = sender.ackedTick ?? -1;
       let bytes = byBaseline.get(baseline);
-      if (!bytes) byBaseline.set(baseline, (bytes = player.snapshots.encode(view)));
-      send(player.index, Channel.Snapshot, bytes);
-    }
+      if (!bytes) byBaseline.set(baseline, (bytes = sender.encode(view)));
+      send(clientIndex, Channel.Snapshot, bytes);
+    };
+    for (const player of this.players.values()) if (player.clientIndex !== undefined) sendTo(player.clientIndex, player.snapshots);
+    for (const [clientIndex, sender] of this.viewers) sendTo(clientIndex, sender);
   }
 }

@@ -1,7 +1,8 @@
 /**
- * A player's side of a game: the netcode client, the reliability link and the lobby/round messages, behind
- * one object with a readable state. Pure like the protocol (datagrams and time in, datagrams out), so the bot
- * drives it over a UDP socket and the browser over the WebSocket relay.
+ * A player's (or spectator's) side of a game: the netcode client, the reliability link and the lobby/round
+ * messages, behind one object with a readable state. Pure like the protocol (datagrams and time in, datagrams
+ * out), so the bot drives it over a UDP socket and the browser over the WebSocket relay. One client may
+ * `connect` again with a fresh ticket after a lost connection (a rejoin: docs/SEATS.md); the view carries on.
  */
 import { ClientState, clientStateName, NetcodeClient } from '../protocol/netcode/client.ts';
 import type { Difficulty } from './lobby.ts';
@@ -12,30 +13,55 @@ import type { ScoreLine } from './round.ts';
 export type GamePhase = 'connecting' | 'lobby' | 'countdown' | 'playing' | 'results' | 'closed';
 
 export interface LobbyEntry {
+  /** The seat index (ship slot): the same across the player's reconnections. */
   index: number;
   name: string;
   host: boolean;
   pingMs: number;
+  /** False while the player is dropped and their seat is held. */
+  connected: boolean;
 }
+
+/**
+ * Why the game ended for us: the server's `closing` code (`seat-taken`, `lobby-idle`, `shutdown`, `game-over`;
+ * `closed` when it gave none), or the connection's fate: `timed-out` (the game stopped answering: a lost
+ * connection, worth a rejoin), `request-timed-out` (the game never answered the handshake), `denied` (refused:
+ * full, started or the seat is gone), `token-expired`, `invalid-token`, `disconnected` (the server closed the
+ * connection without saying why), `left` (we left).
+ */
+export type ClosedCode = string;
 
 export interface GameView {
   phase: GamePhase;
-  /** Our slot, once welcomed. */
+  /** Our seat index, once welcomed as a player (a spectator has none). */
   you: number | undefined;
+  /** Once welcomed. */
+  role: 'player' | 'spectator' | undefined;
+  /** The last welcome took back a seat that was already ours (after a drop, a reload, or from another tab). */
+  rejoined: boolean;
+  /** Seconds the server holds a dropped seat. */
+  rejoinGraceSeconds: number;
   maxPlayers: number;
   players: LobbyEntry[];
+  /** Who watches, by name. */
+  spectators: string[];
   hostIndex: number | undefined;
   lobbySecondsLeft: number;
+  /** The host's pick in the lobby, then the round's. */
   difficulty: Difficulty | undefined;
   /** Countdown or round seconds left, as last told by the server. */
   secondsLeft: number;
   scores: ScoreLine[];
   results: ScoreLine[] | undefined;
+  /** The results are of an abandoned round (every player left): recorded, not ranked. */
+  abandoned: boolean;
   chat: { from: number; name: string; text: string }[];
   /** Last notice from the server (start refused, host changed, ...). */
   notice: { code: string; message: string } | undefined;
   /** Why the game is over for us, when phase is 'closed'. */
   closedReason: string | undefined;
+  /** A short code for the same, for code that acts on it (see `ClosedCode`). */
+  closedCode: ClosedCode | undefined;
   pingMs: number;
 }
 
@@ -50,22 +76,30 @@ export interface GameClientOptions {
 }
 
 const MAX_CHAT_LINES = 100;
+/** Copies of the leave message's packet: duplicates are dropped by the link, a loss would hold the seat. */
+const LEAVE_REPEATS = 3;
 
 export class GameClient {
   readonly view: GameView = {
     phase: 'connecting',
     you: undefined,
+    role: undefined,
+    rejoined: false,
+    rejoinGraceSeconds: 0,
     maxPlayers: 0,
     players: [],
+    spectators: [],
     hostIndex: undefined,
     lobbySecondsLeft: 0,
     difficulty: undefined,
     secondsLeft: 0,
     scores: [],
     results: undefined,
+    abandoned: false,
     chat: [],
     notice: undefined,
     closedReason: undefined,
+    closedCode: undefined,
     pingMs: 0,
   };
   private readonly netcode: NetcodeClient;
@@ -94,9 +128,15 @@ export class GameClient {
     return this.view.you !== undefined && this.view.you === this.view.hostIndex;
   }
 
+  /** Connects with a ticket's token; again after a lost connection, with a fresh ticket for the same seat. */
   connect(connectToken: Uint8Array, now: number): void {
+    this.now = now;
     this.link = this.options.createLink();
     this.finished = false;
+    const view = this.view;
+    if (view.phase === 'closed') view.phase = 'connecting';
+    view.closedReason = undefined;
+    view.closedCode = undefined;
     this.netcode.connect(connectToken, now);
   }
 
@@ -121,8 +161,31 @@ export class GameClient {
     this.sendCommand({ type: 'start', difficulty });
   }
 
-  tap(): void {
-    this.sendCommand({ type: 'tap' });
+  /** The host's pick, shown to everyone in the lobby (the server ignores it from anyone else). */
+  setDifficulty(difficulty: Difficulty): void {
+    this.sendCommand({ type: 'difficulty', difficulty });
+  }
+
+  /**
+   * Gives the seat up on purpose ("Leave game"): the server releases it at once instead of holding it for a
+   * rejoin. The message goes out now, its packet repeated so one loss does not turn a leave into a drop, then
+   * the connection is closed.
+   */
+  leave(now: number = this.now): void {
+    if (this.netcode.connected) {
+      try {
+        this.link.send(CHANNEL_RELIABLE, encodeMessage({ type: 'leave' }));
+      } catch {
+        // A stuck link: the disconnect below still ends the connection; the seat then waits out the grace.
+      }
+      this.link.flush(now, (packet) => {
+        for (let i = 0; i < LEAVE_REPEATS; i++) this.netcode.sendPayload(packet, now);
+      });
+    }
+    this.finished = true;
+    this.view.closedCode ??= 'left';
+    this.netcode.disconnect(now);
+    this.close('You left the game.');
   }
 
   /** A binary game message (inputs) on one of the game channels. */
@@ -135,9 +198,11 @@ export class GameClient {
     }
   }
 
+  /** Closes the connection without giving the seat up (the server holds it for the grace, as for a drop). */
   disconnect(now: number): void {
     this.finished = true;
     this.flush(now);
+    this.view.closedCode ??= 'left';
     this.netcode.disconnect(now);
     this.close('You left the game.');
   }
@@ -180,13 +245,20 @@ export class GameClient {
     switch (message.type) {
       case 'welcome':
         view.you = message.you;
+        view.role = message.role;
+        view.rejoined = message.rejoined;
+        view.rejoinGraceSeconds = message.rejoinGraceSeconds;
         view.maxPlayers = message.maxPlayers;
+        // The server follows a welcome with the current state (lobby, countdown, round or results).
         if (view.phase === 'connecting') view.phase = 'lobby';
         break;
       case 'lobby':
+        view.phase = 'lobby';
         view.players = message.players;
+        view.spectators = message.spectators;
         view.hostIndex = message.hostIndex;
         view.lobbySecondsLeft = message.secondsLeft;
+        view.difficulty = message.difficulty;
         break;
       case 'chat':
         view.chat.push({ from: message.from, name: message.name, text: message.text });
@@ -211,11 +283,13 @@ export class GameClient {
         view.difficulty = message.difficulty;
         view.results = message.scores;
         view.scores = message.scores;
+        view.abandoned = message.abandoned === true;
         this.finished = true;
         break;
       case 'closing':
         this.finished = true;
         view.closedReason = message.reason;
+        view.closedCode = message.code ?? 'closed';
         break;
     }
   }
@@ -224,6 +298,7 @@ export class GameClient {
     if (state === ClientState.Connected || state > ClientState.Disconnected) return;
     if (this.view.phase === 'results') return this.changed();
     if (state === ClientState.Disconnected && this.finished) return this.close(this.view.closedReason ?? 'The game is over.');
+    this.view.closedCode ??= failureCode(state);
     this.close(describeFailure(state));
   }
 
@@ -235,6 +310,25 @@ export class GameClient {
 
   private changed(): void {
     this.options.onChange?.(this.view);
+  }
+}
+
+/** The `closedCode` of each way a connection can fail. */
+export function failureCode(state: ClientState): ClosedCode {
+  switch (state) {
+    case ClientState.ConnectTokenExpired:
+      return 'token-expired';
+    case ClientState.InvalidConnectToken:
+      return 'invalid-token';
+    case ClientState.ConnectionTimedOut:
+      return 'timed-out';
+    case ClientState.ConnectionResponseTimedOut:
+    case ClientState.ConnectionRequestTimedOut:
+      return 'request-timed-out';
+    case ClientState.ConnectionDenied:
+      return 'denied';
+    default:
+      return 'disconnected';
   }
 }
 

@@ -56,6 +56,9 @@ async function main(env: WorkerEnv): Promise<void> {
   const session = new GameSession(
     {
       maxPlayers: env.maxPlayers,
+      maxSpectators: env.maxSpectators,
+      rejoinGraceSeconds: env.rejoinGraceSeconds,
+      hostClientId: env.hostClientId,
       lobbyTimeoutSeconds: env.lobbyTimeoutSeconds,
       roundSeconds: env.roundSeconds,
       createLink: createGameLink,
@@ -65,7 +68,8 @@ async function main(env: WorkerEnv): Promise<void> {
       sendPayload: (clientIndex, payload) => server?.sendPayload(clientIndex, payload, now()),
       disconnect: (clientIndex) => server?.disconnectClient(clientIndex, now()),
       report: createSessionHostReporter(env, post),
-      onPlayersChanged: (names) => post({ type: 'players', count: names.length, names }),
+      onPlayersChanged: ({ count, names, spectators }) => post({ type: 'players', count, names, spectators }),
+      onSeatReleased: (clientId) => post({ type: 'seat_released', clientId: clientId.toString(10) }),
       onEnd: (reason) => finish(reason),
       log,
     },
@@ -74,12 +78,21 @@ async function main(env: WorkerEnv): Promise<void> {
 
   const publicHost = env.publicHost.includes(':') ? `[${env.publicHost}]` : env.publicHost;
   server = new NetcodeServer(
-    { protocolId: env.protocolId, privateKey: env.privateKey, maxClients: env.maxPlayers, publicAddress: parseAddress(`${publicHost}:${env.port}`) },
+    {
+      protocolId: env.protocolId,
+      privateKey: env.privateKey,
+      // Players and spectators each have their own limit, which the session enforces; netcode needs room for both.
+      maxClients: env.maxPlayers + env.maxSpectators,
+      publicAddress: parseAddress(`${publicHost}:${env.port}`),
+    },
     {
       send: (data, host, port) => socket.send(data, host, port),
-      admit: () => session.admit(),
-      onConnect: (client) => session.playerConnected(client.clientIndex, client.userData, now()),
-      onDisconnect: (client) => session.playerDisconnected(client.clientIndex, now()),
+      admit: (request) => session.admit(request),
+      // A seat's player may come back from a new address (another tab, another network) while the old
+      // connection still looks alive: the seat moves to the new connection at once (docs/SEATS.md).
+      takeover: (existing) => session.takeover(existing.clientIndex, now()),
+      onConnect: (client) => session.playerConnected(client, now()),
+      onDisconnect: (client, reason) => session.playerDisconnected(client.clientIndex, now(), reason === 'replaced'),
       onPayload: (clientIndex, payload) => session.payload(clientIndex, payload, now()),
     },
   );

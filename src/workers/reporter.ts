@@ -19,7 +19,8 @@ export function createSessionHostReporter(
 ): (report: GameReport) => Promise<ReportOutcome> {
   return async (report) => {
     post({ type: 'report', report });
-    const attempts = report.status === 'finished' ? FINISHED_ATTEMPTS : 1;
+    // An abandoned round is a result too: kept (never ranked), so worth the same retries.
+    const attempts = report.status === 'in_progress' ? 1 : FINISHED_ATTEMPTS;
     let outcome: ReportOutcome & { retry?: boolean } = { ok: false, reason: 'not sent' };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       outcome = await sendOnce(env, report, fetchImpl);

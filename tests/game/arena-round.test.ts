@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test';
 import { ArenaClient } from '../../src/game/arena-client.ts';
 import { ArenaRound } from '../../src/game/arena-round.ts';
 import { botControls } from '../../src/game/bot-brain.ts';
-import { decodeServerMessage } from '../../src/game/messages.ts';
+import { TURN_LEFT, TURN_RIGHT } from '../../src/game/sim/controls.ts';
+import { Phase } from '../../src/game/sim/view.ts';
 import { Channel } from '../../src/game/peer-link.ts';
 import { SNAPSHOT_MAX_BYTES } from '../../src/game/codec/snapshot.ts';
 
@@ -19,35 +20,44 @@ const setup = (roundSeconds = 5) => ({
 describe('ArenaRound', () => {
   test('steps at 30 Hz, snapshots at 20 Hz that clients decode, bot inputs score, the round ends on time', () => {
     const round = new ArenaRound(setup(5), 1234);
+    // Receivers by netcode client index: seat 0 on connection 3, seat 1 on connection 4, the watcher seat
+    // (no ship beyond slot 7) on connection 5, and a spectator on connection 6.
+    const seatOf = new Map([[3, 0], [4, 1]]);
     const clients = new Map([
-      [0, new ArenaClient()],
-      [1, new ArenaClient()],
+      [3, new ArenaClient()],
+      [4, new ArenaClient()],
+      [5, new ArenaClient()],
+      [6, new ArenaClient()],
     ]);
-    const sent = { snapshots: 0, reliable: 0, maxSnapshot: 0 };
+    round.connect(0, 3);
+    round.connect(1, 4);
+    round.connect(9, 5);
+    round.addViewer(6);
+    const sent = { snapshots: 0, other: 0, maxSnapshot: 0 };
     let now = 100;
     round.begin(now);
     const send = (index: number, channel: number, bytes: Uint8Array) => {
       if (channel === Channel.Snapshot) {
         sent.snapshots++;
         sent.maxSnapshot = Math.max(sent.maxSnapshot, bytes.length);
-        clients.get(index)?.receive(bytes);
-      } else {
-        sent.reliable++;
-        expect(decodeServerMessage(bytes)?.type).toBe('round');
-      }
+        clients.get(index)!.receive(bytes);
+      } else sent.other++;
     };
+    expect(round.secondsLeft()).toBe(5);
     while (!round.isOver()) {
       now += 1 / 60;
-      for (const [index, client] of clients) {
-        const latest = client.latest;
-        if (latest) expect(round.onMessage(index, Channel.Input, client.input(botControls(latest, index)))).toBe(true);
+      for (const [index, seat] of seatOf) {
+        const latest = clients.get(index)!.latest;
+        if (latest) expect(round.onMessage(seat, Channel.Input, clients.get(index)!.input(botControls(latest, seat)))).toBe(true);
       }
       round.update(now, send);
       expect(now).toBeLessThan(100 + 6);
     }
+    expect(round.secondsLeft()).toBe(0);
     expect(round.world.tick).toBeGreaterThanOrEqual(150);
-    // Two players, 20 Hz for 5 s.
-    expect(sent.snapshots).toBeGreaterThan(2 * 20 * 5 * 0.9);
+    // Four receivers, 20 Hz for 5 s; the round itself sends nothing on the reliable channel.
+    expect(sent.snapshots).toBeGreaterThan(4 * 20 * 5 * 0.9);
+    expect(sent.other).toBe(0);
     expect(sent.maxSnapshot).toBeLessThanOrEqual(SNAPSHOT_MAX_BYTES);
     for (const client of clients.values()) {
       expect(client.rejectedSnapshots).toBe(0);
@@ -60,6 +70,7 @@ describe('ArenaRound', () => {
 
   test('a player who leaves keeps the score earned; garbage inputs are refused', () => {
     const round = new ArenaRound(setup(3), 99);
+    round.connect(0, 0);
     round.begin(0);
     expect(round.onMessage(0, Channel.Input, new Uint8Array([9, 9, 9]))).toBe(false);
     expect(round.onMessage(0, Channel.Snapshot, new Uint8Array(11))).toBe(false);
@@ -73,8 +84,66 @@ describe('ArenaRound', () => {
     }
     const before = round.scores().find((s) => s.name === 'ann')!.score;
     round.removePlayer(0);
-    expect(round.scores().find((s) => s.name === 'ann')?.score).toBe(before);
+    expect(round.scores().find((s) => s.name === 'ann')).toEqual({ index: 0, name: 'ann', score: before, left: true });
+    // bob never connected: his seat is held, his ship waits, he is shown as away.
+    expect(round.scores().find((s) => s.name === 'bob')).toEqual({ index: 1, name: 'bob', score: 0, connected: false });
     expect(round.world.view().ships.map((s) => s.slot)).toEqual([1]);
+  });
+
+  test('a dropped seat waits with neutral controls; a rejoin gets a fresh input buffer and snapshot stream', () => {
+    const round = new ArenaRound({ difficulty: 'easy', roundSeconds: 30, players: [{ index: 0, name: 'ann' }] }, 7);
+    round.connect(0, 0);
+    round.begin(0);
+    let client = new ArenaClient();
+    let now = 0;
+    let to: number | undefined = 0;
+    const tick = (controls: number) => {
+      now += 1 / 30;
+      if (client.latest && to !== undefined) round.onMessage(0, Channel.Input, client.input(controls));
+      round.update(now, (index, channel, bytes) => index === to && channel === Channel.Snapshot && client.receive(bytes));
+    };
+    const ship = () => round.world.view().ships.find((s) => s.slot === 0)!;
+    const angleAtStart = ship().angle;
+    for (let i = 0; i < 30; i++) tick(TURN_LEFT);
+    const angleWhileConnected = ship().angle;
+    expect(angleWhileConnected).not.toBe(angleAtStart);
+    round.disconnect(0);
+    to = undefined;
+    expect(round.scores()[0]).toMatchObject({ connected: false });
+    // The last controls (turning) would be held for a player whose packets are late; a dropped one gets none.
+    for (let i = 0; i < 30; i++) tick(0);
+    const angleWhileDropped = ship().angle;
+    expect(angleWhileDropped).toBe(angleWhileConnected);
+    // The rejoining client counts its ticks from zero and holds no baseline: it must still be heard and decode.
+    client = new ArenaClient();
+    round.connect(0, 9);
+    to = 9;
+    for (let i = 0; i < 15; i++) tick(TURN_RIGHT);
+    expect(client.rejectedSnapshots).toBe(0);
+    expect(client.receivedSnapshots).toBeGreaterThan(5);
+    expect(ship().angle).not.toBe(angleWhileDropped);
+    expect(round.scores()[0]!.connected).toBeUndefined();
+  });
+
+  test('the world runs through the countdown: snapshots flow, nothing moves, the round clock is whole', () => {
+    const round = new ArenaRound({ ...setup(5), countdownSeconds: 2 }, 3);
+    const client = new ArenaClient();
+    round.connect(0, 0);
+    round.begin(0);
+    let now = 0;
+    for (let i = 0; i < 30; i++) {
+      now += 1 / 30;
+      round.update(now, (_index, _channel, bytes) => client.receive(bytes));
+    }
+    expect(client.latest?.phase).toBe(Phase.countdown);
+    expect(client.latest?.ships.map((s) => s.slot)).toEqual([0, 1]);
+    expect(round.secondsLeft()).toBe(5);
+    for (let i = 0; i < 40; i++) {
+      now += 1 / 30;
+      round.update(now, (_index, _channel, bytes) => client.receive(bytes));
+    }
+    expect(client.latest?.phase).toBe(Phase.playing);
+    expect(round.secondsLeft()).toBeLessThanOrEqual(5);
   });
 
   test('catches up after a stall without spiralling', () => {

@@ -6,7 +6,8 @@
  *
  * A connection request is checked in the reference's exact order, cheapest first and before any state is
  * allocated: size, version, protocol id, expiry and decryption happen in the packet reader; then the token must
- * name this server, the address and client id must not be connected already, the token must not have been used
+ * name this server, the address and client id must not be connected already (unless the `takeover` hook lets
+ * a client id move to a new address: docs/PROTOCOL.md), the token must not have been used
  * from another address, and there must be room (else: denied). Only then is an encryption mapping made and a
  * challenge sent. No answer is ever larger than the packet it answers, so the server cannot amplify a spoofed
  * flood.
@@ -51,7 +52,8 @@ export interface NetcodeServerOptions {
   disconnectPackets?: number;
 }
 
-export type DisconnectReason = 'client-disconnected' | 'timed-out' | 'kicked' | 'server-stopped';
+/** `replaced`: the same client id completed a new handshake from another address (see `takeover`). */
+export type DisconnectReason = 'client-disconnected' | 'timed-out' | 'kicked' | 'server-stopped' | 'replaced';
 
 export interface ConnectedClient {
   readonly clientIndex: number;
@@ -71,6 +73,14 @@ export interface NetcodeServerEvents {
    * This is where game rules ("the lobby is closed") refuse a player who holds a valid token.
    */
   admit?(request: { clientId: bigint; userData: Uint8Array }): boolean;
+  /**
+   * Opt-in deviation from the standard (docs/PROTOCOL.md): a valid, not reused token for a client id that is
+   * connected from ANOTHER address. Without this hook the request is ignored (`already-connected`), as in the
+   * reference. With it, the handshake goes on; once the new address answers the challenge (so it holds the
+   * token's keys, not just a sniffed request), the hook is asked with the old connection, still connected: true
+   * drops the old one (disconnect packets, `onDisconnect(old, 'replaced')`) and connects the new one at once.
+   */
+  takeover?(existing: ConnectedClient): boolean;
   onConnect?(client: ConnectedClient): void;
   onDisconnect?(client: ConnectedClient, reason: DisconnectReason): void;
   /** A payload from a connected client. The view is only valid during the call: copy it to keep it. */
@@ -251,10 +261,13 @@ export class NetcodeServer {
     const token = packet.token;
     const publicAddress = this.options.publicAddress;
     if (!token.serverAddresses.some((address) => addressEquals(address, publicAddress))) return this.count('not-for-this-server');
-    if (slot || this.isClientIdConnected(token.clientId)) return this.count('already-connected');
+    // The same address twice is always ignored; the same client id from elsewhere only without a takeover hook.
+    if (slot) return this.count('already-connected');
+    const existing = this.slotOfClientId(token.clientId);
+    if (existing && !this.events.takeover) return this.count('already-connected');
     const mac = packet.encryptedPrivate.subarray(packet.encryptedPrivate.length - MAC_BYTES);
     if (!this.tokenHistory.admit(mac, addressKey, now)) return this.count('token-reused');
-    if (!this.hasRoomFor(token.clientId, token.userData)) return this.sendDenied(token.serverToClientKey, host, port);
+    if (!this.hasRoomFor(token.clientId, token.userData, existing !== undefined)) return this.sendDenied(token.serverToClientKey, host, port);
     const expireTime = Number(packet.expireTimestamp);
     if (!this.mappings.add(addressKey, token.serverToClientKey, token.clientToServerKey, now, expireTime, token.timeoutSeconds)) {
       return this.count('no-mapping-room');
@@ -268,10 +281,17 @@ export class NetcodeServer {
   private onResponse(packet: ConnectionResponsePacket, host: string, port: number, slot: Slot | undefined, addressKey: string, now: number): void {
     const challenge = openChallengeToken(packet.challengeTokenData, packet.challengeTokenSequence, this.challengeKey, this.aead);
     if (!challenge) return this.count('bad-challenge');
-    if (slot || this.isClientIdConnected(challenge.clientId)) return this.count('already-connected');
+    if (slot) return this.count('already-connected');
+    const existing = this.slotOfClientId(challenge.clientId);
+    if (existing && !this.events.takeover) return this.count('already-connected');
     const mapping = this.mappings.find(addressKey, now);
     if (!mapping) return this.count('no-key');
-    if (!this.hasRoomFor(challenge.clientId, challenge.userData)) return this.sendDenied(mapping.sendKey, host, port);
+    if (!this.hasRoomFor(challenge.clientId, challenge.userData, existing !== undefined)) return this.sendDenied(mapping.sendKey, host, port);
+    if (existing) {
+      if (!this.events.takeover?.(existing)) return this.count('already-connected');
+      // The hook may have dropped it itself; otherwise it goes now, before its slot is handed out again.
+      if (this.slots[existing.clientIndex] === existing) this.drop(existing, 'replaced', true, now);
+    }
     const clientIndex = this.slots.indexOf(undefined);
     if (clientIndex < 0) return this.sendDenied(mapping.sendKey, host, port);
 
@@ -303,8 +323,9 @@ export class NetcodeServer {
     this.events.onConnect?.(connected);
   }
 
-  private hasRoomFor(clientId: bigint, userData: Uint8Array): boolean {
-    if (this.connectedCount >= this.options.maxClients) return false;
+  /** `replacing`: the client id holds a slot that a takeover would free, so a full server still has room. */
+  private hasRoomFor(clientId: bigint, userData: Uint8Array, replacing: boolean): boolean {
+    if (!replacing && this.connectedCount >= this.options.maxClients) return false;
     return this.events.admit?.({ clientId, userData }) ?? true;
   }
 
@@ -333,9 +354,9 @@ export class NetcodeServer {
     this.events.onDisconnect?.(slot, reason);
   }
 
-  private isClientIdConnected(clientId: bigint): boolean {
-    for (const slot of this.slots) if (slot && slot.clientId === clientId) return true;
-    return false;
+  private slotOfClientId(clientId: bigint): Slot | undefined {
+    for (const slot of this.slots) if (slot && slot.clientId === clientId) return slot;
+    return undefined;
   }
 
   private transmit(slot: Slot, length: number, now: number): void {
