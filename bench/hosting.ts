@@ -197,7 +197,7 @@ if (only.has('tick')) {
       fmt(num(r, 'serverCpuCores'), 2), fmt(num(r, 'botCpuCores'), 2), fmt(num(r, 'rssMb'), 0), fmt(num(r, 'udpInPerSecond'), 0), `${fmt(num(r, 'othersCpuCores'), 2)} / ${fmt(num(r, 'stealCores'), 2)}`,
     ];
   });
-  console.log(`\n30 Hz tick with 4 bots per game (tap round, 5 taps/s per bot; bots in a second process), ${roundSeconds} s rounds, ` +
+  console.log(`\n30 Hz tick with 4 bots per game (arena round, bots playing with the bot brain; bots in a second process), ${roundSeconds} s rounds, ` +
     `measured over up to ${windowSeconds} s of play; tick times in ms; goal: ≥ 50 games with worst p99 ≤ 10 ms`);
   console.log(table(['K', 'p50 med', 'p99 med', 'p99 worst', 'max worst', 'Hz med/worst', 'players', 'bots w/ results', 'server CPU', 'bots CPU', 'RSS MB', 'UDP in/s', 'others CPU / steal'], rows));
   const failures = results.map((r) => (r.bots as Result | null)?.failures).filter((f) => f && Object.keys(f as object).length);

@@ -130,7 +130,7 @@ describe('seat routes: errors', () => {
     expect(metrics).toContain('huddle_join_attempts_total{outcome="wrong_passcode"} 0\n');
   });
 
-  test('unknown rejoin and watch keys spend the same budget as wrong passcodes; then 429 for every route, right keys too', async () => {
+  test('unknown rejoin and watch keys spend the same budget as wrong passcodes; then 429 for passcodes and wrong keys, never for a right key', async () => {
     const t = testApp({ perAddress: 4, global: 50 });
     const game = await create(t);
     const guesser = '198.51.100.9';
@@ -139,19 +139,23 @@ describe('seat routes: errors', () => {
     expectError(await post(t, '/api/games/watch', { watchKey: 'B'.repeat(24), name: 'w' }, guesser), 404, 'unknown_game');
     expectError(await post(t, '/api/games/again', { rejoinKey: 'C'.repeat(24) }, guesser), 404, 'unknown_seat');
     for (const [path, body] of [
-      ['/api/games/rejoin', { rejoinKey: game.rejoinKey }],
-      ['/api/games/watch', { watchKey: game.watchKey, name: 'w' }],
+      ['/api/games/rejoin', { rejoinKey: 'D'.repeat(24) }],
+      ['/api/games/watch', { watchKey: 'E'.repeat(24), name: 'w' }],
       ['/api/games/join', { passcode: game.passcode, name: 'x' }],
-      ['/api/games/again', { rejoinKey: game.rejoinKey }],
+      ['/api/games/again', { rejoinKey: 'F'.repeat(24) }],
     ] as const) {
       const limited = await post(t, path, body, guesser);
       expectError(limited, 429, 'rate_limited');
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
+    // A dropped player behind the guesser's address (or a botnet that spent the budget) still gets their seat back.
+    expect((await post(t, '/api/games/rejoin', { rejoinKey: game.rejoinKey }, guesser)).status).toBe(200);
+    expect((await post(t, '/api/games/watch', { watchKey: game.watchKey, name: 'w' }, guesser)).status).toBe(200);
+    expectError(await post(t, '/api/games/again', { rejoinKey: game.rejoinKey }, guesser), 409, 'not_finished');
     // Another address is not held back, and a right key never spends budget.
     for (let i = 0; i < 6; i++) expect((await post(t, '/api/games/rejoin', { rejoinKey: game.rejoinKey }, '198.51.100.10')).status).toBe(200);
     const metrics = (await call(t.app, json('GET', '/metrics'))).text;
-    expect(metrics).toContain('huddle_seat_requests_total{route="rejoin",outcome="ok"} 6\n');
+    expect(metrics).toContain('huddle_seat_requests_total{route="rejoin",outcome="ok"} 7\n');
     expect(metrics).toContain('huddle_seat_requests_total{route="rejoin",outcome="unknown_key"} 1\n');
     expect(metrics).toContain('huddle_seat_requests_total{route="rejoin",outcome="rate_limited"} 1\n');
   });

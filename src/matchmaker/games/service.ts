@@ -3,9 +3,12 @@
  * guess budget, the join metrics, the create token).
  *
  * The guess budget: a passcode, a rejoin key and a watch key are all things one could try to guess, so a wrong
- * one of each spends from the same per-address and global budget, and while it is spent every such request from
- * that address (right or wrong) gets 429. A malformed passcode or key, or a right one for a game that cannot take
- * the request, is not a guess: it could never have matched, or teaches nothing new.
+ * one of each spends from the same per-address and global budget. While it is spent, every passcode from that
+ * address (right or wrong) gets 429: with 32⁶ passcodes, telling a right one from a wrong one would be the oracle
+ * the budget exists to deny. A right rejoin or watch key is still served: at 2¹⁴⁴ keys that oracle is worthless,
+ * and a botnet that spends the budget must not keep a dropped player out of their own seat; a wrong key gets 429.
+ * A malformed passcode or key, or a right one for a game that cannot take the request, is not a guess: it could
+ * never have matched, or teaches nothing new.
  */
 import type { Logger } from '../../log.ts';
 import { GameError } from '../errors.ts';
@@ -108,12 +111,14 @@ export class GamesService {
   private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => Promise<T>): Promise<T>;
   private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => T | Promise<T>): T | Promise<T> {
     const wait = this.limiter.retryAfterSeconds(address);
-    if (wait > 0) {
+    const limited = (): never => {
       this.count(route, 'rate_limited', 'rate_limited');
       this.log.warn(`${route}.rate_limited`, { address, count: wait });
       throw new GameError('rate_limited', `too many failed attempts; try again in ${wait} s`, { 'Retry-After': String(wait) });
-    }
+    };
+    if (wait > 0 && route === 'join') return limited();
     const refused = (error: unknown): never => {
+      if (error instanceof GameError && wait > 0 && GUESS_MISSES.has(error.code)) return limited();
       if (error instanceof GameError) {
         if (GUESS_MISSES.has(error.code)) this.limiter.recordFailure(address);
         const seatOutcome: SeatOutcome = GUESS_MISSES.has(error.code) ? 'unknown_key' : error.code === 'game_over' ? 'game_over' : 'refused';
