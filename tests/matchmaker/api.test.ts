@@ -1,26 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { testApp, json } from './support/app.ts';
-
-type Body = Record<string, unknown> & { error?: { code: string; message: string } };
-
-async function call(app: ReturnType<typeof testApp>['app'], request: Request): Promise<{ status: number; body: Body; headers: Headers; text: string }> {
-  const response = await app.handle(request);
-  const text = await response.text();
-  let body: Body = {};
-  try {
-    body = JSON.parse(text) as Body;
-  } catch {
-    // not JSON (metrics, swagger page)
-  }
-  return { status: response.status, body, headers: response.headers, text };
-}
-
-function expectError(result: { status: number; body: Body; headers: Headers }, status: number, code: string): void {
-  expect({ status: result.status, code: result.body.error?.code }).toEqual({ status, code });
-  expect(typeof result.body.error?.message).toBe('string');
-  expect(Object.keys(result.body)).toEqual(['error']);
-  expect(result.headers.get('content-type')).toContain('application/json');
-}
+import { call, expectError } from './support/http.ts';
 
 async function createGame(t: ReturnType<typeof testApp>, name = 'Ada', extra: Record<string, unknown> = {}) {
   const result = await call(t.app, json('POST', '/api/games', { name, ...extra }));

@@ -3,23 +3,13 @@
  * round, over the fake launcher (the test plays the worker's messages by hand).
  */
 import { describe, expect, test } from 'bun:test';
-import { GameError } from '../../src/matchmaker/errors.ts';
 import { NEXT_GAME_MESSAGES, type Ticket } from '../../src/matchmaker/registry.ts';
 import { decodeSeatData } from '../../src/game/seat-data.ts';
 import { HUDDLE_PROTOCOL_ID } from '../../src/protocol/constants.ts';
 import { isRejection, openConnectTokenPrivate, readConnectToken } from '../../src/protocol/netcode/index.ts';
 import type { FakeLauncher } from './support/fake-launcher.ts';
-import { fakeRegistry } from './support/registry.ts';
+import { fakeRegistry, rejection } from './support/registry.ts';
 
-async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<GameError> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    if (error instanceof GameError) return error;
-    throw error;
-  }
-  throw new Error('expected a GameError');
-}
 
 /** What the game server reads from a ticket: opened with that game's private key, or null if it does not open. */
 function opened(launcher: FakeLauncher, ticket: Ticket, gameId = ticket.gameId) {

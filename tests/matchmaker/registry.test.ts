@@ -1,19 +1,9 @@
 import { describe, expect, test } from 'bun:test';
-import { GameError } from '../../src/matchmaker/errors.ts';
 import { BACKSTOP } from '../../src/matchmaker/registry.ts';
 import { HUDDLE_PROTOCOL_ID } from '../../src/protocol/constants.ts';
 import { formatAddress, isRejection, openConnectTokenPrivate, readConnectToken } from '../../src/protocol/netcode/index.ts';
-import { fakeRegistry } from './support/registry.ts';
+import { fakeRegistry, rejection } from './support/registry.ts';
 
-async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<GameError> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    if (error instanceof GameError) return error;
-    throw error;
-  }
-  throw new Error('expected a GameError');
-}
 
 const reportToken = (env: { reportToken: string }) => env.reportToken;
 

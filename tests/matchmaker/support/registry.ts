@@ -1,3 +1,4 @@
+import { GameError } from '../../../src/matchmaker/errors.ts';
 import { GameRegistry, type RegistrySettings } from '../../../src/matchmaker/registry.ts';
 import { ResultsStore } from '../../../src/matchmaker/results-store.ts';
 import { FakeLauncher } from './fake-launcher.ts';
@@ -34,4 +35,15 @@ export function fakeRegistry(overrides: Partial<RegistrySettings> = {}, launcher
     clock: () => clock.now,
   });
   return { registry, launcher, store, clock };
+}
+
+/** The GameError a call or promise fails with; fails the test if it succeeds or fails otherwise. */
+export async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<GameError> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise);
+  } catch (error) {
+    if (error instanceof GameError) return error;
+    throw error;
+  }
+  throw new Error('expected a GameError');
 }
