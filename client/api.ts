@@ -1,7 +1,10 @@
 /**
- * The matchmaker's REST API as the page uses it: create a game or join one with a passcode, and turn every
- * failure into one sentence a player understands (docs/API.md lists the codes).
+ * The matchmaker's REST API as the page uses it: create, join, rejoin a seat, watch, play again and a game's
+ * status, and every failure turned into one sentence a player understands (docs/API.md and docs/SEATS.md list
+ * the codes).
  */
+
+export type SeatRole = 'player' | 'spectator';
 
 /** What the page needs to reach a game: its connect token and where to send it. */
 export interface Ticket {
@@ -12,16 +15,35 @@ export interface Ticket {
   relayUrl: string;
   connectToken: string;
   expiresAt: string;
-  /** Present when this player created the game. */
+  /** The seat's name as the game shows it (made unique in the game: "alice (2)"). */
+  name?: string;
+  role?: SeatRole;
   passcode?: string;
   maxPlayers?: number;
+  /** Players only: opens the same seat again (rejoin) and the seat in a play-again game. */
+  rejoinKey?: string;
+  /** Opens the game for spectators: the watch link carries it. */
+  watchKey?: string;
+}
+
+/** `GET /api/games/:id`: the public status, and the follow-up game once the host asked to play again. */
+export interface GameStatus {
+  gameId: string;
+  state: string;
+  next: { state: 'starting' | 'ready' | 'failed'; gameId?: string; message?: string } | null;
 }
 
 export type ApiFailureKind =
   | 'wrong_passcode'
+  | 'invalid_passcode'
   | 'game_full'
   | 'game_started'
   | 'game_over'
+  | 'unknown_seat'
+  | 'unknown_game'
+  | 'spectators_full'
+  | 'not_host'
+  | 'not_finished'
   | 'rate_limited'
   | 'invalid_name'
   | 'capacity'
@@ -50,22 +72,54 @@ export function joinGame(passcode: string, name: string): Promise<Ticket> {
   return post('/api/games/join', { passcode, name });
 }
 
-async function post(path: string, body: object): Promise<Ticket> {
+/** A fresh ticket for the seat this key belongs to (in the newest game of a play-again chain). */
+export function rejoinGame(rejoinKey: string, timeoutMs = TIMEOUT_MS): Promise<Ticket> {
+  return post('/api/games/rejoin', { rejoinKey }, timeoutMs);
+}
+
+export function watchGame(watchKey: string, name: string, timeoutMs = TIMEOUT_MS): Promise<Ticket> {
+  return post('/api/games/watch', { watchKey, name }, timeoutMs);
+}
+
+/** The host's "Play again": a ticket into the follow-up game. */
+export function playAgain(rejoinKey: string): Promise<Ticket> {
+  return post('/api/games/again', { rejoinKey });
+}
+
+export async function gameStatus(gameId: string): Promise<GameStatus> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/games/${encodeURIComponent(gameId)}`, { signal: AbortSignal.timeout(5000) });
+  } catch {
+    throw unreachable();
+  }
+  const json: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw failure(response, json);
+  const v = json as Partial<GameStatus> | undefined;
+  if (typeof v?.state !== 'string') throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
+  return { gameId, state: v.state, next: v.next ?? null };
+}
+
+async function post(path: string, body: object, timeoutMs = TIMEOUT_MS): Promise<Ticket> {
   let response: Response;
   try {
     response = await fetch(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch {
-    throw new ApiError('unreachable', 'Cannot reach the huddle server. Check your connection and try again.');
+    throw unreachable();
   }
   const json: unknown = await response.json().catch(() => undefined);
   if (!response.ok) throw failure(response, json);
   if (!isTicket(json)) throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
   return json;
+}
+
+function unreachable(): ApiError {
+  return new ApiError('unreachable', 'Cannot reach the huddle server. Check your connection and try again.');
 }
 
 function isTicket(value: unknown): value is Ticket {
@@ -87,12 +141,24 @@ function failure(response: Response, json: unknown): ApiError {
   switch (code) {
     case 'wrong_passcode':
       return new ApiError('wrong_passcode', 'No game has that passcode. Check it with the host and try again.');
+    case 'invalid_passcode':
+      return new ApiError('invalid_passcode', 'A passcode has 6 characters. Check it with the host.');
     case 'game_full':
       return new ApiError('game_full', 'That game is full. Ask the host to start a new one.');
     case 'game_started':
       return new ApiError('game_started', 'That game has already started. Wait for the next one.');
     case 'game_over':
       return new ApiError('game_over', 'That game has ended.');
+    case 'unknown_seat':
+      return new ApiError('unknown_seat', 'This page does not know that seat any more.');
+    case 'unknown_game':
+      return new ApiError('unknown_game', 'That watch link does not match a game. Ask for a new one.');
+    case 'spectators_full':
+      return new ApiError('spectators_full', 'That game has as many spectators as it allows. Try again later.');
+    case 'not_host':
+      return new ApiError('not_host', 'Only the host can start another game.');
+    case 'not_finished':
+      return new ApiError('not_finished', 'The round is not over yet.');
     case 'rate_limited': {
       const seconds = Math.max(1, Math.ceil(Number(response.headers.get('retry-after')) || 60));
       return new ApiError('rate_limited', `Too many attempts. Wait ${seconds} s before trying again.`, seconds);

@@ -53,7 +53,7 @@ export class ArenaFeed {
   /** Server seconds minus local seconds, from the earliest-arriving snapshots. */
   private offset: number | undefined;
 
-  /** True once the round speaks arena (any snapshot decoded): the game screen switches from the tap round. */
+  /** True once a snapshot decoded: the game screen draws the arena instead of the empty field. */
   get active(): boolean {
     return this.views.length > 0;
   }

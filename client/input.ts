@@ -20,22 +20,13 @@ export class ControlInput {
   private touches = 0;
   private readonly cleanups: (() => void)[] = [];
 
-  constructor(
-    private readonly onChange: (controls: Controls) => void,
-    /** Space during the tap round: a tap, not a held fire button. */
-    private readonly onTapKey: () => void,
-    private readonly tapMode: () => boolean,
-  ) {
+  constructor(private readonly onChange: (controls: Controls) => void) {
     const down = (event: KeyboardEvent) => {
       if (isTyping(event.target)) return;
       const bit = KEY_BITS[event.code];
       if (bit === undefined) return;
       // Arrows and space would scroll the page or press the focused button.
       event.preventDefault();
-      if (this.tapMode()) {
-        if (event.code === 'Space' && !event.repeat) this.onTapKey();
-        return;
-      }
       this.set('keys', this.keys | bit);
     };
     const up = (event: KeyboardEvent) => {

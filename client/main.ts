@@ -1,43 +1,76 @@
 /**
- * The page: four screens (home, lobby, game, results) and the one game session that moves between them. The
- * session's view decides the screen; whatever ends a session badly comes back to home as one clear message.
+ * The page: four screens (home, lobby, game, results) and the tab's seat in one game. The current connection's
+ * view decides the screen. A connection that drops while we hold a seat is restored by itself (rejoin with the
+ * seat's key, bounded retries within the game's grace) while the lobby or the round stays on screen; whatever
+ * ends the game for good comes back to home as one clear message. On the results screen everyone follows the
+ * host into the next game ("Play again") without typing anything.
  */
 import type { GameView } from '../src/game/game-client.ts';
-import { ApiError, createGame, joinGame, type Ticket } from './api.ts';
+import { ApiError, createGame, gameStatus, joinGame, playAgain, rejoinGame, type Ticket, watchGame } from './api.ts';
 import { byId } from './dom.ts';
+import { describeEnd, type EndReason, mayRejoin, seatExpiredMessage } from './endings.ts';
 import { GameScreen } from './screens/game.ts';
-import { HomeScreen, normalizePasscode } from './screens/home.ts';
+import { HomeScreen } from './screens/home.ts';
 import { LobbyScreen } from './screens/lobby.ts';
 import { ResultsScreen } from './screens/results.ts';
+import { clearSeat, dropShareParameters, readSeat, type StoredSeat, saveSeat, seatFromTicket } from './seat-store.ts';
 import { GameSession, type SessionEnd, SessionOpenError } from './session.ts';
 
 type ScreenName = 'home' | 'lobby' | 'game' | 'results';
 
+/** Delays between rejoin attempts: quick at first (a blip), then every few seconds until the grace is over. */
+const BACKOFF_MS = [0, 300, 700, 1500, 2500, 4000];
+/** Without a welcome yet (a reload), assume the default grace. */
+const DEFAULT_GRACE_SECONDS = 60;
+/** A rejoin into a running round may see the lobby message first: keep the field up this long. */
+const HOLD_GAME_MS = 3000;
+const POLL_MS = 1000;
+const REJOIN_TIMEOUT_MS = 5000;
+
+let seat: StoredSeat | undefined;
 let session: GameSession | undefined;
-/** Bumped by every start and leave, so a connection that finishes opening after the player left is dropped. */
+/** Bumped by every new flow and by leaving, so an answer that arrives after the player moved on is dropped. */
 let attempt = 0;
 let current: ScreenName = 'home';
 let lobbyTicker = 0;
+/** The connection the game screen shows (a rejoin brings a new one into the same round). */
+let gameShown: GameSession | undefined;
+let holdGameUntil = 0;
+let reconnecting: { deadline: number; tries: number; timer: ReturnType<typeof setTimeout> | undefined } | undefined;
+let poll: ReturnType<typeof setInterval> | undefined;
+let movingOn = false;
+let lastAgainStatus = '';
 const status = byId('status');
+const banner = byId('reconnecting');
 
 const home = new HomeScreen({
-  create: (name) => void start('create', () => createGame(name), name),
-  join: (passcode, name) => void start('join', () => joinGame(passcode, name), name, passcode),
+  create: (name) => void begin('create', () => createGame(name), { name, role: 'player' }),
+  join: (passcode, name) => void begin('join', () => joinGame(passcode, name), { name, role: 'player', passcode }),
+  watch: (name) => {
+    const key = pendingWatch;
+    if (key) void begin('watch', () => watchGame(key, name), { name, role: 'spectator', watchKey: key });
+  },
 });
 const lobby = new LobbyScreen({
   chat: (text) => session?.chat(text),
   start: (difficulty) => session?.start(difficulty),
+  pickDifficulty: (difficulty) => session?.setDifficulty(difficulty),
   leave: () => leave(),
 });
 const game = new GameScreen(() => leave());
-const results = new ResultsScreen(() => leave());
+const results = new ResultsScreen({ home: () => leave(), again: () => void again() });
+let pendingWatch: string | undefined;
 
 function show(screen: ScreenName): void {
   if (screen === current) return;
   current = screen;
   for (const name of ['home', 'lobby', 'game', 'results'] as const) byId(`screen-${name}`).hidden = name !== screen;
   document.body.dataset.screen = screen;
-  if (screen !== 'game') game.exit();
+  if (screen !== 'game') {
+    game.exit();
+    gameShown = undefined;
+  }
+  if (screen !== 'results') stopPolling();
   cancelAnimationFrame(lobbyTicker);
   if (screen === 'lobby') {
     const tick = () => {
@@ -46,14 +79,20 @@ function show(screen: ScreenName): void {
     };
     tick();
   }
+  if (seat && screen !== 'home' && seat.screen !== screen) {
+    seat.screen = screen;
+    saveSeat(seat);
+  }
   // Move focus to the new screen's heading so keyboard and screen-reader users land where the content changed.
   if (screen === 'home') home.focus();
   else byId(`${screen}-title`).focus({ preventScroll: false });
 }
 
-/** Asks the matchmaker for a ticket, then connects through the relay; any failure lands on home as a message. */
-async function start(kind: 'create' | 'join', ask: () => Promise<Ticket>, name: string, typedPasscode?: string): Promise<void> {
-  if (session) return;
+type SeatFallback = Parameters<typeof seatFromTicket>[1];
+
+/** From home: asks the matchmaker for a ticket, then connects; any failure lands on home as a message. */
+async function begin(kind: 'create' | 'join' | 'watch', ask: () => Promise<Ticket>, fallback: SeatFallback): Promise<void> {
+  if (session || reconnecting) return;
   const mine = ++attempt;
   home.clearError();
   home.setBusy(true, kind);
@@ -63,16 +102,30 @@ async function start(kind: 'create' | 'join', ask: () => Promise<Ticket>, name: 
   } catch (error) {
     home.setBusy(false);
     if (mine !== attempt) return;
-    if (error instanceof ApiError) home.showError({ message: error.message, ...(error.retryAfterSeconds ? { waitSeconds: error.retryAfterSeconds } : {}) });
-    else home.showError({ message: `Something went wrong: ${String(error)}` });
+    showApiError(error);
     return;
   }
+  home.setBusy(false);
   if (mine !== attempt) return;
-  const passcode = ticket.passcode ?? normalizePasscode(typedPasscode ?? '');
-  const rejoin = () => void start('join', () => joinGame(passcode, name), name, passcode);
-  lobby.enter(passcode);
+  if (kind === 'watch') {
+    pendingWatch = undefined;
+    home.offerWatch(false);
+  }
+  enterGame(ticket, fallback, mine);
+}
+
+/** A ticket for a game we are not in yet (from home, or the next game after "Play again"). */
+function enterGame(ticket: Ticket, fallback: SeatFallback, mine: number): void {
+  seat = seatFromTicket(ticket, fallback);
+  saveSeat(seat);
+  lobby.enter(seat.passcode, seat.watchKey);
   show('lobby');
   status.textContent = 'Connecting…';
+  void connect(ticket, mine, 'fresh');
+}
+
+/** Opens a connection with a ticket. `rejoin`: part of restoring a dropped one (its failures retry). */
+async function connect(ticket: Ticket, mine: number, mode: 'fresh' | 'rejoin'): Promise<void> {
   let opened: GameSession;
   try {
     opened = await GameSession.open(ticket, {
@@ -80,65 +133,341 @@ async function start(kind: 'create' | 'join', ask: () => Promise<Ticket>, name: 
         if (session === opened) onView(view);
       },
       onEnd: (end) => {
-        if (session === opened) ended(end, rejoin);
+        if (session === opened) {
+          session = undefined;
+          ended(end, mode);
+        }
       },
     });
   } catch (error) {
-    home.setBusy(false);
     if (mine !== attempt) return;
-    const end: SessionEnd = error instanceof SessionOpenError ? error.end : { message: String(error), canRejoin: true };
-    ended(end, rejoin);
+    ended(error instanceof SessionOpenError ? error.end : { reason: 'relay-unreachable', welcomed: false, phase: 'connecting' }, mode);
     return;
   }
-  home.setBusy(false);
-  if (mine !== attempt) opened.leave();
-  else session = opened;
+  if (mine !== attempt) {
+    opened.drop();
+    return;
+  }
+  session = opened;
+}
+
+/**
+ * Who is host now. In the lobby the lobby message says; during the round only the "host-changed" notice does
+ * (the host left mid-round), so its name is matched against the seats (names are unique in a game).
+ */
+let roundHost: number | undefined;
+function trackHost(view: GameView): void {
+  if (view.phase === 'lobby') roundHost = undefined;
+  const notice = view.notice;
+  if (notice?.code !== 'host-changed' || view.phase === 'lobby') return;
+  const named = view.players.filter((p) => notice.message.startsWith(`${p.name} `)).sort((a, b) => b.name.length - a.name.length)[0];
+  if (named) roundHost = named.index;
+}
+
+function role(): { isHost: boolean; isSpectator: boolean } {
+  const isSpectator = session?.isSpectator ?? seat?.role === 'spectator';
+  const view = session?.view;
+  const host = roundHost ?? view?.hostIndex;
+  return { isHost: !isSpectator && view?.you !== undefined && view.you === host, isSpectator };
 }
 
 function onView(view: GameView): void {
-  if (!session) return;
-  status.textContent = view.phase === 'connecting' ? 'Connecting…' : `${view.players.find((p) => p.index === view.you)?.name ?? ''} · ${view.pingMs} ms`;
+  const current_ = session;
+  if (!current_) return;
+  if (seat && view.rejoinGraceSeconds && seat.graceSeconds !== view.rejoinGraceSeconds) {
+    seat.graceSeconds = view.rejoinGraceSeconds;
+    saveSeat(seat);
+  }
+  trackHost(view);
   switch (view.phase) {
     case 'connecting':
+      if (!reconnecting && current === 'lobby') lobby.render(view, role());
+      break;
     case 'lobby':
-      lobby.render(view, session.isHost);
+      // A rejoin into a running round can see the lobby message before the round's: keep the field up a moment.
+      if (current === 'game' && performance.now() < holdGameUntil) break;
+      reconnected();
+      lobby.render(view, role());
       show('lobby');
       break;
     case 'countdown':
     case 'playing':
-      if (current !== 'game') {
+      reconnected();
+      if (current !== 'game' || gameShown !== current_) {
+        const sameRound = current === 'game';
         show('game');
-        game.enter(session);
+        game.enter(current_, sameRound);
+        gameShown = current_;
       }
       game.render(view);
       break;
     case 'results':
-      results.render(view);
-      show('results');
-      status.textContent = '';
+      reconnected();
+      if (current !== 'results') {
+        results.reset();
+        lastAgainStatus = '';
+        show('results');
+        startPolling();
+      }
+      results.render(view, role().isHost);
       break;
     case 'closed':
       // The session reports it through onEnd with the reason.
       break;
   }
+  updateStatus(view);
 }
 
-function ended(end: SessionEnd, rejoin: () => void): void {
+/** The header: your name and ping (the same number as your row in the lobby), or what is going on. */
+function updateStatus(view: GameView): void {
+  // While reconnecting the banner is the one status (the header would say it a second time).
+  if (reconnecting) status.textContent = '';
+  else if (view.phase === 'connecting') status.textContent = 'Connecting…';
+  else if (view.phase === 'results' || view.phase === 'closed') status.textContent = '';
+  else {
+    const me = view.players.find((p) => p.index === view.you)?.name ?? seat?.name ?? '';
+    status.textContent = `${role().isSpectator ? `Watching as ${seat?.name ?? me}` : me} · ${view.pingMs} ms`;
+  }
+}
+
+function ended(end: SessionEnd, mode: 'fresh' | 'rejoin'): void {
+  const reason = end.reason;
+  if (reason === 'seat-taken') return final(describeEnd(reason));
+  const key = seat?.role === 'player' ? seat.rejoinKey : seat?.watchKey;
+  if (key && mayRejoin(reason) && (end.welcomed || reconnecting)) {
+    startReconnect(end.phase);
+    return;
+  }
+  if (reconnecting) {
+    // The game answered, but would not take the seat back (released, or the game is over).
+    const gone: EndReason[] = ['denied', 'relay-game-ended', 'game-over', 'invalid-token', 'closed'];
+    return final(gone.includes(reason) ? seatExpiredMessage(seat?.graceSeconds) : describeEnd(reason));
+  }
+  if (!end.welcomed && mode === 'fresh' && mayRejoin(reason) && seat) {
+    const again = seat;
+    final(describeEnd(reason), () => retryFresh(again));
+    return;
+  }
+  final(describeEnd(reason));
+}
+
+/** "Join again" after a first connection failed: a fresh ticket for the same seat (or the same game to watch). */
+function retryFresh(previous: StoredSeat): void {
+  const fallback: SeatFallback = { name: previous.name, role: previous.role, ...(previous.passcode ? { passcode: previous.passcode } : {}), ...(previous.watchKey ? { watchKey: previous.watchKey } : {}), ...(previous.rejoinKey ? { rejoinKey: previous.rejoinKey } : {}) };
+  if (previous.role === 'spectator' && previous.watchKey) {
+    const key = previous.watchKey;
+    void begin('watch', () => watchGame(key, previous.name), fallback);
+  } else if (previous.rejoinKey) {
+    const key = previous.rejoinKey;
+    void begin('join', () => rejoinGame(key), fallback);
+  } else if (previous.passcode) {
+    const code = previous.passcode;
+    void begin('join', () => joinGame(code, previous.name), fallback);
+  }
+}
+
+function startReconnect(phase: GameView['phase']): void {
+  if (!reconnecting) {
+    const grace = seat?.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+    // The server notices a silent drop only after its own timeout, then holds the seat for the grace.
+    reconnecting = { deadline: Date.now() + (grace + 5) * 1000, tries: 0, timer: undefined };
+    banner.hidden = false;
+    status.textContent = '';
+    document.body.dataset.reconnecting = 'true';
+  }
+  if (phase === 'countdown' || phase === 'playing') holdGameUntil = performance.now() + HOLD_GAME_MS;
+  if (current === 'game') game.waiting('Reconnecting…');
+  const delay = BACKOFF_MS[Math.min(reconnecting.tries, BACKOFF_MS.length - 1)]!;
+  clearTimeout(reconnecting.timer);
+  reconnecting.timer = setTimeout(() => void tryRejoin(), delay);
+}
+
+async function tryRejoin(): Promise<void> {
+  const state = reconnecting;
+  const held = seat;
+  if (!state || !held) return;
+  if (Date.now() > state.deadline) return final(seatExpiredMessage(held.graceSeconds));
+  state.tries++;
+  const mine = attempt;
+  let ticket: Ticket;
+  try {
+    ticket =
+      held.role === 'player' && held.rejoinKey
+        ? await rejoinGame(held.rejoinKey, REJOIN_TIMEOUT_MS)
+        : await watchGame(held.watchKey ?? '', held.name, REJOIN_TIMEOUT_MS);
+  } catch (error) {
+    if (mine !== attempt || reconnecting !== state) return;
+    if (error instanceof ApiError && ['game_over', 'unknown_seat', 'unknown_game'].includes(error.kind)) return final(seatExpiredMessage(held.graceSeconds));
+    if (error instanceof ApiError && error.kind !== 'unreachable' && error.kind !== 'rate_limited' && error.kind !== 'other') return final(error.message);
+    startReconnect('connecting');
+    return;
+  }
+  if (mine !== attempt || reconnecting !== state) return;
+  const next = seatFromTicket(ticket, held);
+  next.graceSeconds = held.graceSeconds;
+  if (next.gameId !== held.gameId) {
+    // The key resolved to a newer game of the chain (the host played again while we were away).
+    next.screen = 'lobby';
+    lobby.enter(next.passcode, next.watchKey);
+  } else {
+    next.screen = held.screen;
+    if (current === 'lobby') lobby.resume();
+  }
+  seat = next;
+  saveSeat(next);
+  void connect(ticket, mine, 'rejoin');
+}
+
+function reconnected(): void {
+  if (!reconnecting) return;
+  clearTimeout(reconnecting.timer);
+  reconnecting = undefined;
+  banner.hidden = true;
+  delete document.body.dataset.reconnecting;
+}
+
+function stopReconnect(): void {
+  if (reconnecting) clearTimeout(reconnecting.timer);
+  reconnecting = undefined;
+  banner.hidden = true;
+  delete document.body.dataset.reconnecting;
+}
+
+/** On the results screen: watch for the follow-up game the host may start. */
+function startPolling(): void {
+  stopPolling();
+  movingOn = false;
+  if (!seat) return;
+  poll = setInterval(() => void pollNext(), POLL_MS);
+}
+
+function stopPolling(): void {
+  clearInterval(poll);
+  poll = undefined;
+}
+
+async function pollNext(): Promise<void> {
+  const held = seat;
+  if (!held || movingOn) return;
+  const mine = attempt;
+  let next;
+  try {
+    next = (await gameStatus(held.gameId)).next;
+  } catch {
+    return; // The next poll tries again.
+  }
+  if (mine !== attempt || current !== 'results' || movingOn || !next) return;
+  if (next.state === 'starting') setAgainStatus('The host is starting another game…');
+  else if (next.state === 'failed') setAgainStatus(next.message || 'The next game could not start.', true);
+  else if (next.state === 'ready') void follow(held);
+}
+
+function setAgainStatus(message: string, failed = false): void {
+  if (message === lastAgainStatus) return;
+  lastAgainStatus = message;
+  results.setAgainStatus(message, failed);
+}
+
+/** The next game is ready: players take their seat in it, spectators watch it, with the keys they hold. */
+async function follow(held: StoredSeat): Promise<void> {
+  movingOn = true;
+  stopPolling();
+  setAgainStatus('Joining the next game…');
+  const mine = attempt;
+  let ticket: Ticket;
+  try {
+    ticket = held.role === 'player' && held.rejoinKey ? await rejoinGame(held.rejoinKey) : await watchGame(held.watchKey ?? '', held.name);
+  } catch (error) {
+    if (mine !== attempt) return;
+    setAgainStatus(error instanceof ApiError ? error.message : String(error), true);
+    startPolling();
+    return;
+  }
+  if (mine !== attempt) return;
+  enterGame(ticket, held, ++attempt);
+}
+
+/** The host's "Play again". */
+async function again(): Promise<void> {
+  const held = seat;
+  if (!held?.rejoinKey) return;
+  movingOn = true;
+  stopPolling();
+  const mine = attempt;
+  let ticket: Ticket;
+  try {
+    ticket = await playAgain(held.rejoinKey);
+  } catch (error) {
+    if (mine !== attempt) return;
+    setAgainStatus(error instanceof ApiError ? error.message : String(error), true);
+    startPolling();
+    return;
+  }
+  if (mine !== attempt) return;
+  enterGame(ticket, held, ++attempt);
+}
+
+function showApiError(error: unknown): void {
+  if (error instanceof ApiError) home.showError({ message: error.message, ...(error.retryAfterSeconds ? { waitSeconds: error.retryAfterSeconds } : {}) });
+  else home.showError({ message: `Something went wrong: ${String(error)}` });
+}
+
+/** The game is over for this tab: home, with the message (and "Join again" when a fresh ticket may help). */
+function final(message: string, rejoin?: () => void): void {
+  attempt++;
+  stopReconnect();
+  stopPolling();
+  session?.drop();
   session = undefined;
+  seat = undefined;
+  clearSeat();
   status.textContent = '';
   show('home');
-  home.showError({ message: end.message, ...(end.canRejoin ? { rejoin } : {}) });
+  home.showError({ message, ...(rejoin ? { rejoin } : {}) });
 }
 
 function leave(): void {
   attempt++;
+  stopReconnect();
+  stopPolling();
   session?.leave();
   session = undefined;
+  seat = undefined;
+  clearSeat();
   status.textContent = '';
   home.clearError();
   show('home');
 }
 
-// Closing the tab tells the game at once instead of leaving a ghost until the connection times out.
-window.addEventListener('pagehide', () => session?.leave());
-home.focus();
+// Closing or reloading the tab tells the game at once (the seat is held for a rejoin, not given up).
+window.addEventListener('pagehide', () => session?.drop());
+
+/** Where the page starts: a watch link, the seat this tab held before a reload, or plain home. */
+function boot(): void {
+  const params = new URLSearchParams(location.search);
+  const watchKey = params.get('watch');
+  const stored = readSeat();
+  if (watchKey) {
+    pendingWatch = watchKey;
+    dropShareParameters();
+    home.offerWatch(true);
+    const name = home.savedName;
+    home.focus();
+    if (name) void begin('watch', () => watchGame(watchKey, name), { name, role: 'spectator', watchKey });
+    return;
+  }
+  if (stored && params.get('game') === stored.gameId && stored.screen !== 'results') {
+    seat = stored;
+    lobby.enter(stored.passcode, stored.watchKey);
+    if (stored.screen === 'game') {
+      show('game');
+      game.waiting('Reconnecting…');
+    } else show('lobby');
+    startReconnect(stored.screen === 'game' ? 'playing' : 'lobby');
+    return;
+  }
+  if (stored || params.has('game')) clearSeat();
+  home.focus();
+}
+
+boot();

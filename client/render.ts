@@ -1,5 +1,5 @@
 /**
- * Canvas drawing: the arena from an interpolated frame, or the tap round as score bars. The field keeps its
+ * Canvas drawing: the arena from an interpolated frame, or the empty field before the first one. The field keeps its
  * 16:10 shape and scales to the canvas; the backing store follows devicePixelRatio so lines stay sharp on phones.
  */
 import { ROCK_KINDS } from '../src/game/sim/rock.ts';
@@ -34,6 +34,17 @@ const LABEL_GAP = 14;
 
 /** Fixed stars in field coordinates (a cheap hash, so every client shows the same sky). */
 const STARS = Array.from({ length: 90 }, (_, i) => ({ x: ((i * 7919) % 1600) / 1600, y: ((i * 104729) % 1000) / 1000, r: (i % 3) * 0.4 + 0.4 }));
+
+/** The field with no ships yet: from the first countdown frame, and while a rejoin waits for its first snapshot. */
+export function drawEmptyField(canvas: HTMLCanvasElement): void {
+  const prepared = prepareCanvas(canvas);
+  if (!prepared) return;
+  const { ctx, width, height } = prepared;
+  ctx.fillStyle = BACKGROUND;
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = '#33405f';
+  for (const star of STARS) ctx.fillRect(star.x * width, star.y * height, star.r, star.r);
+}
 
 export function drawArena(canvas: HTMLCanvasElement, frame: ArenaFrame, you: number | undefined, names: ReadonlyMap<number, string>): void {
   const prepared = prepareCanvas(canvas);
@@ -130,37 +141,4 @@ function drawShip(ctx: CanvasRenderingContext2D, x: number, y: number, r: number
     ctx.arc(x, y, r * 1.6, 0, Math.PI * 2);
     ctx.stroke();
   }
-}
-
-export interface TapLine {
-  index: number;
-  name: string;
-  score: number;
-}
-
-/** The tap round: one bar per player, growing with the score, so the race is visible at a glance. */
-export function drawTapRound(canvas: HTMLCanvasElement, lines: readonly TapLine[], you: number | undefined, pulse: number): void {
-  const prepared = prepareCanvas(canvas);
-  if (!prepared) return;
-  const { ctx, width, height } = prepared;
-  ctx.fillStyle = BACKGROUND;
-  ctx.fillRect(0, 0, width, height);
-  const best = Math.max(10, ...lines.map((l) => l.score));
-  const rows = Math.max(lines.length, 3);
-  const pad = Math.max(8, width * 0.03);
-  const rowHeight = (height - pad * 2) / rows;
-  const font = Math.max(11, Math.min(22, rowHeight * 0.35));
-  ctx.font = `${font}px system-ui, sans-serif`;
-  ctx.textBaseline = 'middle';
-  lines.forEach((line, i) => {
-    const y = pad + i * rowHeight;
-    const barWidth = ((width - pad * 2) * line.score) / best;
-    ctx.fillStyle = playerColor(line.index);
-    ctx.globalAlpha = line.index === you ? 0.85 + 0.15 * Math.sin(pulse * 6) : 0.55;
-    ctx.fillRect(pad, y + rowHeight * 0.15, Math.max(2, barWidth), rowHeight * 0.7);
-    ctx.globalAlpha = 1;
-    ctx.fillStyle = '#ffffff';
-    ctx.textAlign = 'left';
-    ctx.fillText(`${line.name}${line.index === you ? ' (you)' : ''}  ${line.score}`, pad + 8, y + rowHeight / 2);
-  });
 }

@@ -1,23 +1,26 @@
 /**
- * One game, from the page's side: the WebSocket tunnel through the relay, the same GameClient the native bot uses,
- * a 30 Hz tick (netcode keep-alives, resends, and the arena's inputs), and the arena's snapshots. The screens read
- * `client.view` and `arena`; everything that ends the game arrives once, as a `SessionEnd`.
+ * One connection to a game, from the page's side: the WebSocket tunnel through the relay, the same GameClient the
+ * native bot uses, a 30 Hz tick (netcode keep-alives, resends, and the arena's inputs), and the arena's snapshots.
+ * The screens read `client.view` and `arena`; whatever ends the connection arrives once, as a `SessionEnd` whose
+ * reason says whether rejoining the seat may cure it (main.ts decides).
  */
 import { GameClient, type GameView } from '../src/game/game-client.ts';
 import type { Difficulty } from '../src/game/lobby.ts';
 import { Channel, createGameLink } from '../src/game/peer-link.ts';
 import { type Controls, NO_CONTROLS } from '../src/game/sim/controls.ts';
 import { HUDDLE_PROTOCOL_ID } from '../src/protocol/constants.ts';
-import { ClientState } from '../src/protocol/netcode/client.ts';
 import { openWebSocketTransport, RelayClosedError, type WebSocketTransport } from '../src/protocol/transport/websocket.ts';
 import { decodeToken, parseServerAddress, relayUrlForPage, type Ticket } from './api.ts';
 import { ArenaFeed } from './arena-feed.ts';
+import { type EndReason, reasonFromClosingCode, reasonFromNetcode, reasonFromRelayClose } from './endings.ts';
 
-/** Why a session ended, for the home screen's message. */
+/** How a connection ended. */
 export interface SessionEnd {
-  message: string;
-  /** True when asking again with the passcode may work (expired token, lost tunnel before play). */
-  canRejoin: boolean;
+  reason: EndReason;
+  /** The game had welcomed us: we hold a seat (or a spectator's place) that a rejoin may take back. */
+  welcomed: boolean;
+  /** The phase we were in when it ended. */
+  phase: GameView['phase'];
 }
 
 export interface SessionHandlers {
@@ -33,6 +36,8 @@ export class GameSession {
   private controls: Controls = NO_CONTROLS;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private ended = false;
+  private welcomed = false;
+  private lastPhase: GameView['phase'] = 'connecting';
 
   private constructor(
     readonly client: GameClient,
@@ -66,12 +71,12 @@ export class GameSession {
         serverPort: server.port,
         onDatagram: (data, host, port) => client.receive(data, host, port, now()),
         onClose: (info) => {
-          if (!info.local) session?.relayClosed(info.message);
+          if (!info.local) session?.relayClosed(info.code);
         },
       });
     } catch (error) {
-      const detail = error instanceof RelayClosedError ? error.info.message : String(error);
-      throw new SessionOpenError({ message: `The game server is unreachable (${detail}). Try joining again.`, canRejoin: true });
+      const reason = error instanceof RelayClosedError ? reasonFromRelayClose(error.info.code, false) : 'relay-unreachable';
+      throw new SessionOpenError({ reason, welcomed: false, phase: 'connecting' });
     }
     const opened = new GameSession(client, arena, transport, handlers);
     session = opened;
@@ -88,6 +93,10 @@ export class GameSession {
     return this.client.isHost;
   }
 
+  get isSpectator(): boolean {
+    return this.view.role === 'spectator';
+  }
+
   chat(text: string): void {
     this.client.chat(text);
   }
@@ -96,16 +105,24 @@ export class GameSession {
     this.client.start(difficulty);
   }
 
-  tap(): void {
-    // The arena refuses the tap round's command (and counts it against the sender): tap only in a tap round.
-    if (!this.arena.active) this.client.tap();
+  setDifficulty(difficulty: Difficulty): void {
+    this.client.setDifficulty(difficulty);
   }
 
   setControls(controls: Controls): void {
     this.controls = controls;
   }
 
+  /** "Leave game": gives the seat up at once (the others see "left"), then disconnects. */
   leave(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.view.phase !== 'closed' && this.view.phase !== 'results') this.client.leave(now());
+    this.stop();
+  }
+
+  /** The tab is going away (reload, close): disconnect but keep the seat, so a reload can take it back. */
+  drop(): void {
     if (this.ended) return;
     this.ended = true;
     if (this.view.phase !== 'closed' && this.view.phase !== 'results') this.client.disconnect(now());
@@ -114,8 +131,8 @@ export class GameSession {
 
   private tick(): void {
     const t = now();
-    // Inputs only once the arena speaks: a tap round has no input channel reader, and queued inputs would pile up.
-    if (this.arena.active && (this.view.phase === 'playing' || this.view.phase === 'countdown')) {
+    // Inputs once the arena speaks, and never from a spectator (the server would count them against us).
+    if (!this.isSpectator && this.arena.active && (this.view.phase === 'playing' || this.view.phase === 'countdown')) {
       this.client.sendGameMessage(Channel.Input, this.arena.input(this.controls));
     }
     this.client.update(t);
@@ -123,17 +140,12 @@ export class GameSession {
 
   private changed(view: GameView): void {
     if (this.ended) return;
+    if (view.phase !== 'connecting' && view.phase !== 'closed') this.welcomed = true;
+    if (view.phase !== 'closed') this.lastPhase = view.phase;
     this.handlers.onView(view);
     if (view.phase === 'closed') {
-      const state = this.client.netcodeState;
-      this.finish({
-        message: view.closedReason ?? 'The game closed the connection.',
-        // Before play, a slow or lost handshake is cured by a fresh token; a refused one (full, started) is not.
-        canRejoin:
-          state === ClientState.ConnectTokenExpired ||
-          state === ClientState.ConnectionRequestTimedOut ||
-          state === ClientState.ConnectionResponseTimedOut,
-      });
+      const reason = reasonFromClosingCode(view.closedCode) ?? reasonFromNetcode(this.client.netcodeState);
+      this.finish(reason);
     } else if (view.phase === 'results') {
       // The game is over: keep ticking a moment so the results' ack reaches the server, then let go.
       this.ended = true;
@@ -141,15 +153,16 @@ export class GameSession {
     }
   }
 
-  private relayClosed(message: string): void {
+  private relayClosed(code: number): void {
     if (this.ended || this.view.phase === 'results') return;
-    this.finish({ message: `Relay closed: ${message}.`, canRejoin: this.view.phase === 'connecting' });
+    // A closing message that arrived just before the tunnel went (shutdown, seat taken) says more than the code.
+    this.finish(reasonFromClosingCode(this.view.closedCode) ?? reasonFromRelayClose(code, true));
   }
 
-  private finish(end: SessionEnd): void {
+  private finish(reason: EndReason): void {
     this.ended = true;
     this.stop();
-    this.handlers.onEnd(end);
+    this.handlers.onEnd({ reason, welcomed: this.welcomed, phase: this.lastPhase });
   }
 
   private stop(): void {
@@ -161,6 +174,6 @@ export class GameSession {
 export class SessionOpenError extends Error {
   override readonly name = 'SessionOpenError';
   constructor(readonly end: SessionEnd) {
-    super(end.message);
+    super(end.reason);
   }
 }

@@ -1,15 +1,19 @@
 /**
- * Home: the player's name (remembered in localStorage), "Create game", and "Join" with a passcode (filled in from
- * a shared `/?code=ABC123` link). Every failure, from this screen or a game that ended badly, is shown here in one
- * alert, with "Join again" when a fresh token may help and a live countdown when the server asked us to wait.
+ * Home: what the game is, the player's name (remembered in localStorage), "Create game", and "Join" with a
+ * passcode (filled in from a shared `/?code=ABC123` link); "Watch" when the page was opened from a watch link.
+ * Enter in the name field does the obvious thing (join when a passcode is typed, create otherwise). Every
+ * failure, from this screen or a game that ended badly, is shown here in one alert, with "Join again" when a
+ * fresh token may help and a live countdown when the server asked us to wait.
  */
 import { byId } from '../dom.ts';
 
 const NAME_KEY = 'huddle.name';
+export const PASSCODE_LENGTH = 6;
 
 export interface HomeActions {
   create(name: string): void;
   join(passcode: string, name: string): void;
+  watch(name: string): void;
 }
 
 export interface HomeError {
@@ -23,8 +27,11 @@ export interface HomeError {
 export class HomeScreen {
   private readonly nameInput = byId<HTMLInputElement>('name-input');
   private readonly passcodeInput = byId<HTMLInputElement>('passcode-input');
+  private readonly passcodeHint = byId('passcode-hint');
   private readonly createButton = byId<HTMLButtonElement>('create-button');
   private readonly joinButton = byId<HTMLButtonElement>('join-button');
+  private readonly watchCard = byId('watch-card');
+  private readonly watchButton = byId<HTMLButtonElement>('watch-button');
   private readonly errorBox = byId('home-error');
   private readonly errorText = byId('home-error-text');
   private readonly rejoinButton = byId<HTMLButtonElement>('rejoin-button');
@@ -38,22 +45,23 @@ export class HomeScreen {
     if (code) this.passcodeInput.value = normalizePasscode(code);
 
     this.nameInput.addEventListener('input', () => this.nameInput.removeAttribute('aria-invalid'));
-    this.passcodeInput.addEventListener('input', () => this.passcodeInput.removeAttribute('aria-invalid'));
-    byId('name-form').addEventListener('submit', (event) => event.preventDefault());
-    this.createButton.addEventListener('click', () => {
-      const name = this.validName();
-      if (name) this.actions.create(name);
+    this.passcodeInput.addEventListener('input', () => {
+      this.passcodeInput.removeAttribute('aria-invalid');
+      // A hint shown for a wrong length goes as soon as the length is right.
+      if (!this.passcodeHint.hidden && normalizePasscode(this.passcodeInput.value).length === PASSCODE_LENGTH) this.passcodeHint.hidden = true;
     });
+    byId('name-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (this.busy) return;
+      if (!this.watchCard.hidden) this.submitWatch();
+      else if (this.passcodeInput.value.trim()) this.submitJoin();
+      else this.submitCreate();
+    });
+    this.createButton.addEventListener('click', () => this.submitCreate());
+    this.watchButton.addEventListener('click', () => this.submitWatch());
     byId('join-form').addEventListener('submit', (event) => {
       event.preventDefault();
-      const name = this.validName();
-      if (!name) return;
-      const passcode = normalizePasscode(this.passcodeInput.value);
-      if (!passcode) {
-        this.invalid(this.passcodeInput, 'Type the passcode the host shared (6 characters).');
-        return;
-      }
-      this.actions.join(passcode, name);
+      this.submitJoin();
     });
     this.rejoinButton.addEventListener('click', () => this.rejoin?.());
   }
@@ -61,16 +69,28 @@ export class HomeScreen {
   /** Called as the screen appears: the first empty field gets the focus, so Enter does the obvious thing. */
   focus(): void {
     if (!this.nameInput.value) this.nameInput.focus();
+    else if (!this.watchCard.hidden) this.watchButton.focus();
     else if (this.passcodeInput.value) this.joinButton.focus();
     else byId('home-title').focus();
+  }
+
+  /** Shows or hides the "Watch a game" card (the page was opened from a watch link). */
+  offerWatch(offered: boolean): void {
+    this.watchCard.hidden = !offered;
+  }
+
+  get savedName(): string {
+    return readName();
   }
 
   setBusy(busy: boolean, label?: string): void {
     this.busy = busy;
     this.createButton.disabled = busy;
+    this.watchButton.disabled = busy;
     this.joinButton.disabled = busy || this.waitTimer !== undefined;
     this.createButton.textContent = busy && label === 'create' ? 'Creating…' : 'Create game';
     this.joinButton.textContent = busy && label === 'join' ? 'Joining…' : 'Join';
+    this.watchButton.textContent = busy && label === 'watch' ? 'Opening…' : 'Watch';
   }
 
   showError(error: HomeError): void {
@@ -90,6 +110,36 @@ export class HomeScreen {
     clearInterval(this.waitTimer);
     this.waitTimer = undefined;
     this.joinButton.disabled = this.busy;
+  }
+
+  private submitCreate(): void {
+    const name = this.validName();
+    if (name) this.actions.create(name);
+  }
+
+  private submitWatch(): void {
+    const name = this.validName();
+    if (name) this.actions.watch(name);
+  }
+
+  private submitJoin(): void {
+    const name = this.validName();
+    if (!name) return;
+    const passcode = normalizePasscode(this.passcodeInput.value);
+    if (!passcode) {
+      this.invalid(this.passcodeInput, 'Type the passcode the host shared (6 characters).');
+      return;
+    }
+    if (passcode.length !== PASSCODE_LENGTH) {
+      // Before any request: a wrong length is a typo, not a guess, and deserves a hint rather than "no game".
+      this.passcodeHint.textContent = `A passcode has ${PASSCODE_LENGTH} characters; this one has ${passcode.length}.`;
+      this.passcodeHint.hidden = false;
+      this.passcodeInput.setAttribute('aria-invalid', 'true');
+      this.passcodeInput.focus();
+      return;
+    }
+    this.passcodeHint.hidden = true;
+    this.actions.join(passcode, name);
   }
 
   private startWait(message: string, seconds: number): void {

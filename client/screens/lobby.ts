@@ -1,7 +1,8 @@
 /**
- * Lobby: the passcode big with copy buttons and a share link, the players (host marked, ping each), chat, the
- * lobby's idle timer, and for the host only the difficulty and Start. Rebuilt from the GameView on each change;
- * the lists are short, and rebuilding keeps the DOM and the view from drifting apart.
+ * Lobby: the passcode big with copy buttons, the share link and the watch link; the players (host marked, away
+ * marked, ping each); who is watching; the difficulty everyone will play (the host picks it); chat; the lobby's
+ * idle timer; for the host only Start. Rebuilt from the GameView on each change: the lists are short, and
+ * rebuilding keeps the DOM and the view from drifting apart.
  */
 import type { GameView } from '../../src/game/game-client.ts';
 import { DIFFICULTIES, type Difficulty } from '../../src/game/lobby.ts';
@@ -11,30 +12,52 @@ import { playerColor } from '../render.ts';
 export interface LobbyActions {
   chat(text: string): void;
   start(difficulty: Difficulty): void;
+  pickDifficulty(difficulty: Difficulty): void;
   leave(): void;
+}
+
+export interface LobbyRole {
+  isHost: boolean;
+  isSpectator: boolean;
+}
+
+export function difficultyLabel(difficulty: Difficulty | undefined): string {
+  const d = difficulty ?? 'normal';
+  return d.charAt(0).toUpperCase() + d.slice(1);
 }
 
 export class LobbyScreen {
   private readonly passcode = byId('lobby-passcode');
   private readonly shareLink = byId<HTMLInputElement>('share-link');
+  private readonly watchLink = byId<HTMLInputElement>('watch-link');
+  private readonly watchShare = byId('watch-share');
   private readonly copyStatus = byId('copy-status');
   private readonly players = byId('player-list');
   private readonly playerCount = byId('player-count');
+  private readonly spectatorBox = byId('spectators');
+  private readonly spectatorList = byId('spectator-list');
+  private readonly difficultyText = byId('lobby-difficulty');
+  private readonly watchingLabel = byId('lobby-watching');
   private readonly hostControls = byId('host-controls');
   private readonly startButton = byId<HTMLButtonElement>('start-button');
   private readonly waitingHost = byId('waiting-host');
   private readonly notice = byId('lobby-notice');
   private readonly chatLog = byId('chat-log');
+  private readonly chatForm = byId('chat-form');
+  private readonly chatReadonly = byId('chat-readonly');
   private readonly chatInput = byId<HTMLInputElement>('chat-input');
   private readonly timerText = byId('lobby-timer');
   private readonly timer = new LocalTimer();
   private chatShown = 0;
   private starting = false;
+  /** The server's difficulty last applied to the host's radios (so a click is not undone by a late update). */
+  private shownDifficulty: Difficulty | undefined;
 
   constructor(private readonly actions: LobbyActions) {
     byId('copy-button').addEventListener('click', () => void this.copy(this.passcode.textContent ?? '', 'Passcode copied.'));
     byId('copy-link-button').addEventListener('click', () => void this.copy(this.shareLink.value, 'Link copied.'));
-    this.shareLink.addEventListener('focus', () => this.shareLink.select());
+    byId('copy-watch-button').addEventListener('click', () => void this.copy(this.watchLink.value, 'Watch link copied.'));
+    for (const input of [this.shareLink, this.watchLink]) input.addEventListener('focus', () => input.select());
     byId('chat-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const text = this.chatInput.value.trim();
@@ -42,6 +65,11 @@ export class LobbyScreen {
       this.actions.chat(text);
       this.chatInput.value = '';
     });
+    for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="difficulty"]')) {
+      radio.addEventListener('change', () => {
+        if (radio.checked) this.actions.pickDifficulty(this.difficulty());
+      });
+    }
     this.startButton.addEventListener('click', () => {
       this.starting = true;
       this.startButton.disabled = true;
@@ -51,18 +79,32 @@ export class LobbyScreen {
     byId('leave-lobby').addEventListener('click', () => this.actions.leave());
   }
 
-  /** A fresh lobby for this passcode (a new game, or a rejoin). */
-  enter(passcode: string): void {
-    this.passcode.textContent = passcode;
+  /** A fresh lobby for this game (a new game, or the next one after "Play again"). */
+  enter(passcode: string | undefined, watchKey: string | undefined): void {
+    this.passcode.textContent = passcode ?? '';
     const link = new URL('/', location.href);
-    link.searchParams.set('code', passcode);
-    this.shareLink.value = link.href;
+    if (passcode) link.searchParams.set('code', passcode);
+    this.shareLink.value = passcode ? link.href : '';
+    const watch = new URL('/', location.href);
+    if (watchKey) watch.searchParams.set('watch', watchKey);
+    this.watchLink.value = watchKey ? watch.href : '';
+    this.watchShare.hidden = !watchKey;
+    // A spectator has no passcode to share: only the watch link.
+    byId('share-passcode').hidden = !passcode;
+    byId('share-code').hidden = !passcode;
+    byId('share-card').classList.toggle('watch-only', !passcode);
     this.copyStatus.textContent = '';
     this.chatLog.replaceChildren();
+    this.shownDifficulty = undefined;
+    this.resume();
+    this.render(undefined, { isHost: false, isSpectator: false });
+  }
+
+  /** The same lobby on a new connection (a rejoin): the chat seen so far stays, the new connection's is added. */
+  resume(): void {
     this.chatShown = 0;
     this.starting = false;
     this.notice.hidden = true;
-    this.render(undefined);
   }
 
   /** Runs every frame while the lobby shows, so the timer ticks between the server's updates. */
@@ -71,26 +113,51 @@ export class LobbyScreen {
     this.timerText.textContent = left > 0 ? `The lobby closes in ${clock(left)} unless the host starts.` : '';
   }
 
-  render(view: GameView | undefined, isHost = false): void {
+  render(view: GameView | undefined, role: LobbyRole): void {
     const connected = view !== undefined && view.phase !== 'connecting';
+    const { isHost, isSpectator } = role;
     if (view) this.timer.update(view.lobbySecondsLeft);
     this.players.replaceChildren(
-      ...(view?.players ?? []).map((p) =>
-        el(
+      ...(view?.players ?? []).map((p) => {
+        const you = p.index === view?.you;
+        // Your own ping is the number the header shows (measured here, fresher than the server's list).
+        const ping = you ? view!.pingMs : p.pingMs;
+        const away = p.connected === false;
+        return el(
           'li',
-          { 'data-testid': 'player', 'data-host': p.host, class: p.index === view?.you ? 'you' : undefined },
+          { 'data-testid': 'player', 'data-host': p.host, 'data-index': p.index, 'data-away': away, class: [you ? 'you' : '', away ? 'away' : ''].join(' ').trim() || undefined },
           el('span', { class: 'swatch', style: `background:${playerColor(p.index)}`, 'aria-hidden': 'true' }),
           el('span', { class: 'name' }, p.name),
-          p.index === view?.you ? el('span', { class: 'tag' }, 'you') : '',
+          you ? el('span', { class: 'tag' }, 'you') : '',
           p.host ? el('span', { class: 'tag host', title: 'Host' }, '★ host') : '',
-          el('span', { class: 'ping', 'aria-label': `ping ${p.pingMs} milliseconds` }, `${p.pingMs} ms`),
-        ),
-      ),
+          away ? el('span', { class: 'tag away', 'data-testid': 'away-tag' }, 'reconnecting') : '',
+          el('span', { class: 'ping', 'data-testid': 'player-ping', 'aria-label': `ping ${ping} milliseconds` }, away ? '–' : `${ping} ms`),
+        );
+      }),
     );
+    const spectators = view?.spectators ?? [];
+    this.spectatorBox.hidden = spectators.length === 0;
+    this.spectatorList.replaceChildren(...spectators.map((name) => el('li', { 'data-testid': 'spectator' }, name)));
     this.playerCount.textContent = view && view.maxPlayers ? `(${view.players.length}/${view.maxPlayers})` : '';
+    this.difficultyText.textContent = difficultyLabel(view?.difficulty);
+    this.watchingLabel.hidden = !isSpectator;
     this.hostControls.hidden = !isHost;
+    if (isHost && view?.difficulty && view.difficulty !== this.shownDifficulty) {
+      // The server's pick (after a rejoin, or the first lobby message) is what the radios show.
+      this.shownDifficulty = view.difficulty;
+      const radio = document.querySelector<HTMLInputElement>(`input[name="difficulty"][value="${view.difficulty}"]`);
+      if (radio) radio.checked = true;
+    }
+    this.chatForm.hidden = isSpectator;
+    this.chatReadonly.hidden = !isSpectator;
     const host = view?.players.find((p) => p.host);
-    this.waitingHost.textContent = !connected ? 'Connecting to the game…' : isHost ? '' : `Waiting for ${host?.name ?? 'the host'} to start the game.`;
+    this.waitingHost.textContent = !connected
+      ? 'Connecting to the game…'
+      : isHost
+        ? ''
+        : isSpectator
+          ? `You are watching. The round starts when ${host?.name ?? 'the host'} starts it.`
+          : `Waiting for ${host?.name ?? 'the host'} to start the game.`;
     if (!this.starting) {
       this.startButton.disabled = !connected;
       this.startButton.textContent = 'Start game';

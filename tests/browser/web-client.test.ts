@@ -3,75 +3,35 @@
  * UDP bot play a whole game through the WebSocket relay, and the failures a player can meet on the home screen
  * (wrong passcode, game already started) are shown there. Screenshots of every screen go to test-artifacts/.
  *
- * Runs only when HUDDLE_BINARY names a built binary and Debian's chromium is installed (`.ci/run` sees to both);
- * playwright-core drives that chromium, it never downloads a browser.
+ * Runs only when HUDDLE_BINARY names a built binary (or HUDDLE_BROWSER_SOURCE=1 runs the source) and Debian's
+ * chromium is installed (`.ci/run` sees to both); playwright-core drives that chromium, it never downloads a browser.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { freePortRange, readyUrl } from '../matchmaker/support/env.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { browserTestsEnabled, DESKTOP, type Huddle, launchChromium, openPage, PHONE, shot, startHuddle } from './harness.ts';
 
-const binary = process.env.HUDDLE_BINARY;
-const CHROMIUM = '/usr/bin/chromium';
-const enabled = Boolean(binary && existsSync(binary) && existsSync(CHROMIUM));
-const ARTIFACTS = join(import.meta.dir, '..', '..', 'test-artifacts');
+const enabled = browserTestsEnabled;
 const ROUND_SECONDS = 10;
 const WAIT = 15_000;
 
-const dir = mkdtempSync(join(tmpdir(), 'huddle-browser-'));
-const children: Bun.Subprocess[] = [];
+let server: Huddle | undefined;
 let browser: Browser | undefined;
 let url = '';
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!enabled) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const ports = await freePortRange(4);
-  const server = Bun.spawn(
-    [binary!, '--port', '0', '--host', '127.0.0.1', '--game-ports', `${ports.first}-${ports.last}`, '--max-games', '4', '--round-seconds', String(ROUND_SECONDS), '--log-format', 'json'],
-    { cwd: dir, env: {}, stdout: 'pipe', stderr: 'ignore' },
-  );
-  children.push(server);
-  url = (await readyUrl(server.stdout)).replace('0.0.0.0', '127.0.0.1');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // launch() gives every run a fresh temporary --user-data-dir of its own (it refuses one passed in args).
-    timeout: 30_000,
-  });
+  [server, browser] = await Promise.all([startHuddle(['--round-seconds', String(ROUND_SECONDS)], 4), launchChromium()]);
+  url = server.url;
 });
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all(children.map((c) => Promise.race([c.exited, Bun.sleep(5000)])));
-  rmSync(dir, { recursive: true, force: true });
+  await server?.stop();
 });
 
-const DESKTOP = { viewport: { width: 1280, height: 800 } };
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-
 async function open(options: Parameters<Browser['newContext']>[0], path = '/'): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser!.newContext(options);
-  context.setDefaultTimeout(WAIT);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`${url}${path}`);
-  return { context, page };
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  return openPage(browser!, options, `${url}${path}`, pageErrors, WAIT);
 }
 
 /** "1:05" → 65 */
@@ -82,14 +42,8 @@ function seconds(text: string | null): number {
 
 /** `huddle bot` over real UDP, its JSON lines kept for the assertions. */
 function startBot(passcode: string) {
-  const child = Bun.spawn([binary!, 'bot', '--server', url, '--json', '--timeout', '60', '--name', 'Robo', '--join', passcode], {
-    cwd: dir,
-    env: {},
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  children.push(child);
-  const output = new Response(child.stdout).text();
+  const child = server!.spawn(['bot', '--server', url, '--json', '--timeout', '60', '--name', 'Robo', '--join', passcode]);
+  const output = new Response(child.stdout as ReadableStream<Uint8Array>).text();
   return { exited: child.exited, lines: async () => (await output).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string }) };
 }
 
@@ -153,10 +107,22 @@ describe.skipIf(!enabled)('the web client in Chromium', () => {
     await shot(c.page, 'error-game-started-390');
     await c.context.close();
 
-    // Both pages show the moving arena field (drawn from snapshots) and a running timer. The screen shows the tap
-    // fallback only until the first snapshot arrives, so wait for the arena rather than sampling the mode once.
+    // From the first countdown frame: the arena's field and help, never the old tap game.
+    for (const { page } of [a, b]) {
+      const first = await page.evaluate(() => ({
+        help: document.querySelector('[data-testid="controls-help"]')?.textContent ?? '',
+        mode: document.querySelector('[data-testid="screen-game"]')?.getAttribute('data-mode'),
+        tap: document.querySelectorAll('[data-testid="tap-button"]').length,
+        text: document.body.innerText,
+      }));
+      expect(first.mode).toBe('arena');
+      expect(first.help).toMatch(/WASD|buttons under the field/);
+      expect(first.tap).toBe(0);
+      expect(first.text).not.toContain('Tap the button');
+    }
+    // Both pages show the moving arena field (drawn from snapshots) and a running timer.
     for (const { page } of [a, b]) await page.locator('[data-testid="game-phase"]', { hasText: 'Go!' }).waitFor({ timeout: WAIT });
-    for (const { page } of [a, b]) await page.locator('[data-testid="screen-game"][data-mode="arena"]').waitFor({ timeout: WAIT });
+    for (const { page } of [a, b]) await page.locator('[data-testid="screen-game"][data-drawn="true"]').waitFor({ timeout: WAIT });
     const mode = 'arena';
     for (const [name, { page }] of [['1280', a], ['390', b]] as const) {
       const canvas = page.getByTestId('game-canvas');
