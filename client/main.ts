@@ -151,23 +151,10 @@ async function connect(ticket: Ticket, mine: number, mode: 'fresh' | 'rejoin'): 
   session = opened;
 }
 
-/**
- * Who is host now. In the lobby the lobby message says; during the round only the "host-changed" notice does
- * (the host left mid-round), so its name is matched against the seats (names are unique in a game).
- */
-let roundHost: number | undefined;
-function trackHost(view: GameView): void {
-  if (view.phase === 'lobby') roundHost = undefined;
-  const notice = view.notice;
-  if (notice?.code !== 'host-changed' || view.phase === 'lobby') return;
-  const named = view.players.filter((p) => notice.message.startsWith(`${p.name} `)).sort((a, b) => b.name.length - a.name.length)[0];
-  if (named) roundHost = named.index;
-}
-
 function role(): { isHost: boolean; isSpectator: boolean } {
   const isSpectator = session?.isSpectator ?? seat?.role === 'spectator';
   const view = session?.view;
-  const host = roundHost ?? view?.hostIndex;
+  const host = view?.hostIndex;
   return { isHost: !isSpectator && view?.you !== undefined && view.you === host, isSpectator };
 }
 
@@ -178,7 +165,6 @@ function onView(view: GameView): void {
     seat.graceSeconds = view.rejoinGraceSeconds;
     saveSeat(seat);
   }
-  trackHost(view);
   switch (view.phase) {
     case 'connecting':
       if (!reconnecting && current === 'lobby') lobby.render(view, role());

@@ -277,6 +277,7 @@ export class GameClient {
         view.phase = 'playing';
         view.secondsLeft = message.secondsLeft;
         view.scores = message.scores;
+        if (message.hostIndex !== undefined) view.hostIndex = message.hostIndex;
         break;
       case 'results':
         view.phase = 'results';

@@ -83,7 +83,13 @@ export const ServerMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('notice'), code: Type.String({ maxLength: 64 }), message: Type.String({ maxLength: 500 }) }, strict),
   Type.Object({ type: Type.Literal('countdown'), difficulty: Difficulty, seconds: Type.Number({ minimum: 0 }) }, strict),
   Type.Object(
-    { type: Type.Literal('round'), secondsLeft: Type.Number({ minimum: 0 }), scores: Type.Array(ScoreLine, { maxItems: 256 }) },
+    {
+      type: Type.Literal('round'),
+      secondsLeft: Type.Number({ minimum: 0 }),
+      scores: Type.Array(ScoreLine, { maxItems: 256 }),
+      /** The host's seat now (it moves when the host leaves mid-round): who may start the next game. */
+      hostIndex: Type.Optional(PlayerIndex),
+    },
     strict,
   ),
   Type.Object(

@@ -439,6 +439,8 @@ export class GameSession {
     if (announce && host) {
       this.host.log('host_changed', { seat: host.index });
       this.broadcast({ type: 'notice', code: 'host-changed', message: `${host.name} is now the host` });
+      // Mid-round the host mark travels in the round state: send it now, not at the next once-a-second update.
+      if (this.round && this.phaseValue === 'playing') this.broadcastRoundState(now);
     }
     return this.hostMark.host !== before;
   }
@@ -617,7 +619,7 @@ export class GameSession {
         this.sendTo(clientIndex, { type: 'countdown', difficulty: this.difficulty, seconds: Math.max(0, this.countdownEnds - now) });
         return;
       case 'playing':
-        if (this.round) this.sendTo(clientIndex, { type: 'round', secondsLeft: this.round.secondsLeft(now), scores: this.round.scores() });
+        if (this.round) this.sendTo(clientIndex, this.roundMessage(now));
         return;
       default:
         if (this.finalResults) this.sendTo(clientIndex, this.finalResults);
@@ -660,10 +662,16 @@ export class GameSession {
     this.broadcast(this.lobbyMessage(now));
   }
 
+  private roundMessage(now: number): ServerMessage {
+    const round = this.round as Round;
+    const host = this.hostSeat();
+    return { type: 'round', secondsLeft: round.secondsLeft(now), scores: round.scores(), ...(host ? { hostIndex: host.index } : {}) };
+  }
+
   private broadcastRoundState(now: number): void {
     if (!this.round) return;
     this.lastRoundState = now;
-    this.broadcast({ type: 'round', secondsLeft: this.round.secondsLeft(now), scores: this.round.scores() });
+    this.broadcast(this.roundMessage(now));
   }
 
   private broadcast(message: ServerMessage, except?: number): void {

@@ -571,6 +571,8 @@ describe('GameSession: the round', () => {
     await h.startRound();
     h.say(0, { type: 'leave' });
     expect(h.notices(1)).toEqual(expect.arrayContaining(['player-left', 'host-changed']));
+    // The round state that follows the notice at once carries the new host's seat (the results screen's play again).
+    expect(h.messages(1, 'round').at(-1)).toMatchObject({ hostIndex: 1 });
     h.advance(10);
     expect(h.reports[1]).toMatchObject({ status: 'finished', hostClientId: '101' });
   });
