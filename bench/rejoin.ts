@@ -1,0 +1,124 @@
+/**
+ * Back in the seat: how long a dropped player waits, over real UDP, from asking the matchmaker for a ticket to
+ * the game's welcome, against a first join measured the same way in the same invocation.
+ *
+ * Each sample is one player of a live lobby (a host stays connected):
+ * - "join": POST /api/games/join with the passcode, connect, welcome (the peer: what a player pays anyway);
+ * - "takeover": the player's socket goes silent (a phone switching networks), POST /api/games/rejoin, connect
+ *   from a new socket, welcome with `rejoined` — the old connection is replaced at once, no 10 s timeout;
+ * - "held": the player disconnects cleanly (a closed tab; the seat is held), then rejoins the same way.
+ * The three alternate sample by sample. The matchmaker logs as `huddle serve` does (JSON lines, written to
+ * /dev/null so the bench's output stays readable), with the default heartbeats and rejoin grace.
+ *
+ *   node_modules/.bin/bun bench/rejoin.ts [--samples 60] [--runs 3]
+ */
+import { openSync, writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../src/log.ts';
+import { startServer } from '../src/matchmaker/server.ts';
+import { ClientState } from '../src/protocol/netcode/client.ts';
+import { UdpPlayer } from '../tests/support/udp-player.ts';
+import { freePortRange } from '../tests/matchmaker/support/env.ts';
+import { benchConfig, median, percentile } from './hosting-common.ts';
+
+const { values } = parseArgs({
+  options: { samples: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', default: false } },
+  strict: true,
+});
+if (values.help) {
+  console.log('usage: bun bench/rejoin.ts [--samples N] [--runs N]');
+  process.exit(0);
+}
+function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`--${name} must be a positive whole number, got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return value;
+}
+const SAMPLES = positive('samples', values.samples);
+const RUNS = positive('runs', values.runs);
+
+type Kind = 'join' | 'takeover' | 'held';
+interface Ticket {
+  gameId: string;
+  connectToken: string;
+  passcode: string;
+  rejoinKey: string;
+}
+
+const nullLog = openSync('/dev/null', 'w');
+// A game a run: each run's lobby ends once its host leaves, but its slot comes back only when its worker is gone.
+const ports = await freePortRange(RUNS);
+const { config, removeDataDir } = benchConfig({ gamePorts: `${ports.first}-${ports.last}`, maxGames: RUNS, maxPlayers: 8 });
+const server = await startServer({ config, log: createLogger({ format: 'json', write: (line) => writeSync(nullLog, `${line}\n`) }) });
+
+async function post(path: string, body: unknown): Promise<Ticket> {
+  const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await response.json()) as Ticket & { error?: { message: string } };
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${json.error?.message}`);
+  return json;
+}
+
+async function welcomed(player: UdpPlayer, rejoined: boolean): Promise<void> {
+  await player.waitFor((v) => v.you !== undefined && v.rejoined === rejoined && v.phase === 'lobby', 5000);
+}
+
+const results: Record<Kind, number[]> = { join: [], takeover: [], held: [] };
+const runMedians: Record<Kind, number[]> = { join: [], takeover: [], held: [] };
+try {
+  for (let run = 0; run < RUNS; run++) {
+    const game = await post('/api/games', { name: 'host' });
+    const host = await UdpPlayer.connect(game.connectToken);
+    await welcomed(host, false);
+    const perRun: Record<Kind, number[]> = { join: [], takeover: [], held: [] };
+    for (let i = 0; i < SAMPLES; i++) {
+      // join: a new player, who then stays as the one who drops.
+      let started = performance.now();
+      const ticket = await post('/api/games/join', { passcode: game.passcode, name: `p${i}` });
+      let player = await UdpPlayer.connect(ticket.connectToken);
+      await welcomed(player, false);
+      perRun.join.push(performance.now() - started);
+
+      // takeover: the socket goes silent and the player comes back from a new one.
+      player.vanish();
+      started = performance.now();
+      player = await UdpPlayer.connect((await post('/api/games/rejoin', { rejoinKey: ticket.rejoinKey })).connectToken);
+      await welcomed(player, true);
+      perRun.takeover.push(performance.now() - started);
+
+      // held: a clean disconnect (the seat is held), then the rejoin.
+      player.close();
+      await Bun.sleep(30);
+      started = performance.now();
+      player = await UdpPlayer.connect((await post('/api/games/rejoin', { rejoinKey: ticket.rejoinKey })).connectToken);
+      await welcomed(player, true);
+      perRun.held.push(performance.now() - started);
+
+      // Leave for good so the lobby never fills (the seat is given up at once).
+      player.client.leave();
+      await player.waitForState((s) => s !== ClientState.Connected, 2000).catch(() => {});
+      player.close();
+    }
+    host.client.leave();
+    await Bun.sleep(100);
+    host.close();
+    for (const kind of Object.keys(perRun) as Kind[]) {
+      results[kind].push(...perRun[kind]);
+      runMedians[kind].push(median(perRun[kind]));
+    }
+  }
+} finally {
+  await server.stop();
+  removeDataDir();
+}
+
+const fmt = (ms: number) => ms.toFixed(2);
+console.log(`\nback in the seat over UDP: ${RUNS} runs × ${SAMPLES} samples of each, alternating; ms from the HTTP request to the welcome`);
+console.log('kind       p50     p99     max     median of run medians   ratio to join (median of runs)');
+for (const kind of ['join', 'takeover', 'held'] as const) {
+  const all = results[kind];
+  const ratio = median(runMedians[kind].map((m, i) => m / (runMedians.join[i] as number)));
+  console.log(`${kind.padEnd(9)}${fmt(percentile(all, 50)).padStart(7)} ${fmt(percentile(all, 99)).padStart(7)} ${fmt(Math.max(...all)).padStart(7)}   ${fmt(median(runMedians[kind])).padStart(10)}              ${ratio.toFixed(2)}x`);
+}
