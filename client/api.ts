@@ -100,6 +100,27 @@ export async function gameStatus(gameId: string): Promise<GameStatus> {
   return { gameId, state: v.state, next: v.next ?? null };
 }
 
+/** `GET /api/games/:id/results`: the stored leaderboard of a finished round (for a results screen after a reload). */
+export interface StoredResults {
+  difficulty: 'easy' | 'normal' | 'hard';
+  outcome: 'finished' | 'abandoned';
+  players: { rank: number; name: string; score: number; left: boolean }[];
+}
+
+export async function gameResults(gameId: string): Promise<StoredResults> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/games/${encodeURIComponent(gameId)}/results`, { signal: AbortSignal.timeout(5000) });
+  } catch {
+    throw unreachable();
+  }
+  const json: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw failure(response, json);
+  const v = json as Partial<StoredResults> | undefined;
+  if (!Array.isArray(v?.players) || typeof v?.difficulty !== 'string') throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
+  return { difficulty: v.difficulty, outcome: v.outcome === 'abandoned' ? 'abandoned' : 'finished', players: v.players };
+}
+
 async function post(path: string, body: object, timeoutMs = TIMEOUT_MS): Promise<Ticket> {
   let response: Response;
   try {

@@ -6,7 +6,7 @@
  * host into the next game ("Play again") without typing anything.
  */
 import type { GameView } from '../src/game/game-client.ts';
-import { ApiError, createGame, gameStatus, joinGame, playAgain, rejoinGame, type Ticket, watchGame } from './api.ts';
+import { ApiError, createGame, gameResults, gameStatus, joinGame, playAgain, rejoinGame, type Ticket, watchGame } from './api.ts';
 import { byId } from './dom.ts';
 import { describeEnd, type EndReason, mayRejoin, seatExpiredMessage } from './endings.ts';
 import { GameScreen } from './screens/game.ts';
@@ -196,6 +196,10 @@ function onView(view: GameView): void {
         startPolling();
       }
       results.render(view, role().isHost);
+      if (seat && seat.host !== role().isHost) {
+        seat.host = role().isHost;
+        saveSeat(seat);
+      }
       break;
     case 'closed':
       // The session reports it through onEnd with the reason.
@@ -442,7 +446,11 @@ function boot(): void {
     if (name) void begin('watch', () => watchGame(watchKey, name), { name, role: 'spectator', watchKey });
     return;
   }
-  if (stored && params.get('game') === stored.gameId && stored.screen !== 'results') {
+  if (stored && params.get('game') === stored.gameId && stored.screen === 'results') {
+    void resumeResults(stored);
+    return;
+  }
+  if (stored && params.get('game') === stored.gameId) {
     seat = stored;
     lobby.enter(stored.passcode, stored.watchKey);
     if (stored.screen === 'game') {
@@ -454,6 +462,30 @@ function boot(): void {
   }
   if (stored || params.has('game')) clearSeat();
   home.focus();
+}
+
+/**
+ * A reload on the results screen: the game is over (its server is gone), but the stored leaderboard is there and
+ * the host may still start the next game, so show it and keep following the group.
+ */
+async function resumeResults(stored: StoredSeat): Promise<void> {
+  seat = stored;
+  const mine = ++attempt;
+  let stored_;
+  try {
+    stored_ = await gameResults(stored.gameId);
+  } catch {
+    if (mine === attempt) final('That game is over. Start a new one or join with a passcode.');
+    return;
+  }
+  if (mine !== attempt) return;
+  const lines = stored_.players.map((p, index) => ({ index, name: p.name, score: p.score, ...(p.left ? { left: true } : {}) }));
+  const you = stored.role === 'player' ? lines.find((line) => line.name === stored.name)?.index : undefined;
+  results.reset();
+  lastAgainStatus = '';
+  results.render({ results: lines, scores: lines, you, difficulty: stored_.difficulty, abandoned: stored_.outcome === 'abandoned' }, stored.host === true && stored.role === 'player');
+  show('results');
+  startPolling();
 }
 
 boot();

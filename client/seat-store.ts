@@ -17,6 +17,8 @@ export interface StoredSeat {
   graceSeconds?: number;
   /** The screen the tab was on, so a reload shows it while it reconnects. */
   screen?: 'lobby' | 'game' | 'results';
+  /** On the results screen: this seat was host at the end, so it may start the next game (after a reload too). */
+  host?: boolean;
 }
 
 const KEY = 'huddle.seat';

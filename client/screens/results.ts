@@ -8,6 +8,9 @@ import { byId, el } from '../dom.ts';
 import { listNames } from '../endings.ts';
 import { playerColor } from '../render.ts';
 
+/** What the screen shows: a live game's view, or the stored results after a reload. */
+export type ResultsView = Pick<GameView, 'results' | 'scores' | 'you' | 'difficulty' | 'abandoned'>;
+
 export interface ResultsActions {
   home(): void;
   again(): void;
@@ -36,7 +39,7 @@ export class ResultsScreen {
     this.againStatus.hidden = true;
   }
 
-  render(view: GameView, canPlayAgain: boolean): void {
+  render(view: ResultsView, canPlayAgain: boolean): void {
     this.againButton.hidden = !canPlayAgain;
     const lines = [...(view.results ?? view.scores)].sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
     let rank = 0;

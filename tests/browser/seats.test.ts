@@ -277,6 +277,14 @@ describe.skipIf(!browserTestsEnabled)('seats in Chromium', () => {
     await shot(a.page, 'seats-results-1280');
     await shot(s.page, 'seats-results-spectator-390');
 
+    // The host reloads on the results screen: the leaderboard stays (from the store: the game's server is gone)
+    // and so does "Play again".
+    await a.page.reload();
+    await testId(a.page, 'screen-results').waitFor({ timeout: WAIT });
+    await until(async () => (await a.page.getByTestId('result-row').count()) === 3, 'the stored results after a reload');
+    expect(await testId(a.page, 'again-button').isVisible()).toBe(true);
+    expect(await a.page.locator('[data-testid="result-row"].you').textContent()).toContain('Ada');
+
     // Play again: everyone lands in the new lobby without typing anything.
     await testId(a.page, 'again-button').click();
     for (const page of [a.page, b2, c.page, s.page]) await testId(page, 'screen-lobby').waitFor({ timeout: WAIT });
