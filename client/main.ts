@@ -359,34 +359,26 @@ function setAgainStatus(message: string, failed = false): void {
 }
 
 /** The next game is ready: players take their seat in it, spectators watch it, with the keys they hold. */
-async function follow(held: StoredSeat): Promise<void> {
-  movingOn = true;
-  stopPolling();
+function follow(held: StoredSeat): Promise<void> {
   setAgainStatus('Joining the next game…');
-  const mine = attempt;
-  let ticket: Ticket;
-  try {
-    ticket = held.role === 'player' && held.rejoinKey ? await rejoinGame(held.rejoinKey) : await watchGame(held.watchKey ?? '', held.name);
-  } catch (error) {
-    if (mine !== attempt) return;
-    setAgainStatus(error instanceof ApiError ? error.message : String(error), true);
-    startPolling();
-    return;
-  }
-  if (mine !== attempt) return;
-  enterGame(ticket, held, ++attempt);
+  return moveOn(held, () => (held.role === 'player' && held.rejoinKey ? rejoinGame(held.rejoinKey) : watchGame(held.watchKey ?? '', held.name)));
 }
 
 /** The host's "Play again". */
 async function again(): Promise<void> {
   const held = seat;
-  if (!held?.rejoinKey) return;
+  const key = held?.rejoinKey;
+  if (held && key) await moveOn(held, () => playAgain(key));
+}
+
+/** From the results screen into the next game; a refusal is said there, and the polling goes on. */
+async function moveOn(held: StoredSeat, ask: () => Promise<Ticket>): Promise<void> {
   movingOn = true;
   stopPolling();
   const mine = attempt;
   let ticket: Ticket;
   try {
-    ticket = await playAgain(held.rejoinKey);
+    ticket = await ask();
   } catch (error) {
     if (mine !== attempt) return;
     setAgainStatus(error instanceof ApiError ? error.message : String(error), true);
