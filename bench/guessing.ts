@@ -1,20 +1,25 @@
 /**
- * Passcode guessing at full speed against the default limits, for 60 s (BENCHMARKS.md "Guessing").
+ * Passcode guessing at full speed against the default limits, for 60 s (BENCHMARKS.md "Guessing", SECURITY.md
+ * "Passcodes"). Every server logs as `huddle serve` does: JSON lines, here written to /dev/null.
  *
- * Two guessers run at once, each with 8 requests in flight:
+ * Three guessers run at once, each with 8 requests in flight:
  * - "one address": a real `startServer` with the default settings and one live game; the client address is
  *   the TCP peer, so this is what one machine on the internet gets.
- * - "many addresses": the same app with its client address taken from a header and a fresh address on every
- *   request (a botnet), on its own limiter with the same default limits: this shows the global cap.
- * Each reports attempts/s, guesses the server actually checked (404) and refused (429), and the expected number
- * of live games such a guesser finds per day: checked/day × live games / 32^6.
+ * - "botnet, 16 /24s": the same app with its client address taken from a header, a fresh address on every
+ *   request but all within 16 /24 networks: the per-prefix budget holds it.
+ * - "botnet, many /24s": a fresh address in a fresh /24 on every request: only the global budget (and, once it
+ *   is spent, the newcomers' budget) holds it. Each botnet has its own app and limiter with the default limits.
+ * Each reports attempts/s, guesses the server actually checked (404) and refused (429), the steady rate after the
+ * first minute's bursts, and the expected number of live games such a guesser finds per day at its limit:
+ * checked/day × live games / 32^6.
  *
  *   node_modules/.bin/bun bench/guessing.ts [--seconds 60] [--concurrency 8]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
 import { createApp } from '../src/matchmaker/app.ts';
 import { PASSCODE_ALPHABET, PASSCODE_LENGTH } from '../src/matchmaker/passcodes.ts';
 import { GameRegistry } from '../src/matchmaker/registry.ts';
@@ -36,41 +41,64 @@ const CONCURRENCY = arg('concurrency', 8);
 const defaults = defaultConfig();
 const dir = mkdtempSync(join(tmpdir(), 'huddle-guessing-'));
 
+// The product's logging: JSON lines, one write per line, as `huddle serve` writes them to a pipe or file.
+const nullLog = openSync('/dev/null', 'w');
+const productLog = () => createLogger({ format: 'json', write: (line) => writeSync(nullLog, `${line}\n`) });
+
 const server = await startServer({
   config: { ...defaults, host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), gamePorts: await freePortRange(defaults.maxGames) },
+  log: productLog(),
 });
 const created = await fetch(`${server.localUrl}/api/games`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"host"}' });
 const { passcode } = (await created.json()) as { passcode: string };
 
-// The botnet's target: the same app over a registry with no games, addresses from a header.
-const store = new ResultsStore(':memory:');
-const registry = new GameRegistry({
-  settings: { ...defaults, bindHost: '127.0.0.1', heartbeatIntervalMs: 750 },
-  launcher: { launch: () => { throw new Error('no games here'); } },
-  store,
-  reportUrl: () => 'http://127.0.0.1:9/',
-});
-const botnetApp = createApp({ config: defaults, registry, store, clientAddress: (r) => r.headers.get('x-bench-client') ?? 'unknown' });
-botnetApp.listen({ hostname: '127.0.0.1', port: 0 });
-const botnetUrl = `http://127.0.0.1:${botnetApp.server!.port}`;
-let nextAddress = 0;
+// A botnet's target: the same app over a registry with no games, addresses from a header, the default limits.
+function botnetTarget() {
+  const store = new ResultsStore(':memory:');
+  const registry = new GameRegistry({
+    settings: { ...defaults, bindHost: '127.0.0.1', heartbeatIntervalMs: 750 },
+    launcher: { launch: () => { throw new Error('no games here'); } },
+    store,
+    reportUrl: () => 'http://127.0.0.1:9/',
+  });
+  const log = productLog();
+  const app = createApp({ config: defaults, registry, store, log, clientAddress: (r) => r.headers.get('x-bench-client') ?? 'unknown' });
+  app.listen({ hostname: '127.0.0.1', port: 0 });
+  return { app, store, url: `http://127.0.0.1:${app.server!.port}` };
+}
+const fewNets = botnetTarget();
+const manyNets = botnetTarget();
+let nextFew = 0;
+let nextMany = 0;
 
 console.error(`guessing for ${SECONDS} s with ${CONCURRENCY} requests in flight per guesser…`);
-const [single, botnet] = await Promise.all([
+const [single, few, many] = await Promise.all([
   guess({ url: server.localUrl, seconds: SECONDS, concurrency: CONCURRENCY, random: seededRandom(11), avoid: new Set([passcode]) }),
   guess({
-    url: botnetUrl,
+    url: fewNets.url,
     seconds: SECONDS,
     concurrency: CONCURRENCY,
     random: seededRandom(12),
     avoid: new Set(),
-    headers: () => ({ 'x-bench-client': `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress++ & 255}` }),
+    // 16 /24s, a fresh host in one of them on every request.
+    headers: () => ({ 'x-bench-client': `10.0.${nextFew % 16}.${Math.floor(nextFew++ / 16) % 254 + 1}` }),
+  }),
+  guess({
+    url: manyNets.url,
+    seconds: SECONDS,
+    concurrency: CONCURRENCY,
+    random: seededRandom(13),
+    avoid: new Set(),
+    headers: () => ({ 'x-bench-client': `${10 + ((nextMany >> 16) & 63)}.${(nextMany >> 8) & 255}.${nextMany++ & 255}.1` }),
   }),
 ]);
 
-await botnetApp.stop(true);
-store.close();
+for (const target of [fewNets, manyNets]) {
+  await target.app.stop(true);
+  target.store.close();
+}
 await server.stop();
+closeSync(nullLog);
 rmSync(dir, { recursive: true, force: true });
 
 const codes = PASSCODE_ALPHABET.length ** PASSCODE_LENGTH;
@@ -91,11 +119,18 @@ function row(label: string, t: GuessTally, limitPerMinute: number) {
     expectedFindsPerDayAtLimit: expectedFindsPerDay(limitPerMinute, defaults.maxGames),
   };
 }
-const rows = [row('one address', single, defaults.joinFailuresPerAddress), row('many addresses', botnet, defaults.joinFailuresGlobal)];
+const perPrefix = defaults.joinFailuresPerPrefix;
+const globalAndNewcomers = defaults.joinFailuresGlobal * 2;
+const rows = [
+  row('one address', single, defaults.joinFailuresPerAddress),
+  // Once the global budget is spent, all 16 networks are suspects: the global rate holds them.
+  row('botnet, 16 /24s', few, Math.min(16 * perPrefix, defaults.joinFailuresGlobal)),
+  row('botnet, many /24s', many, globalAndNewcomers),
+];
 console.log(JSON.stringify({ codes, maxGames: defaults.maxGames, rows }, null, 2));
 for (const r of rows) {
   console.log(
-    `${r.guesser}: ${r.attemptsPerSecond} attempts/s, ${r.checked} checked in ${r.seconds} s (${r.checkedPerMinute}/min incl. the burst; limit ${r.limitPerMinute}/min), ${r.refused429} refused with 429; ` +
+    `${r.guesser}: ${r.attemptsPerSecond} attempts/s, ${r.checked} checked in ${r.seconds} s (${r.checkedPerMinute}/min incl. the bursts; limit ${r.limitPerMinute}/min), ${r.refused429} refused with 429; ` +
       `expected finds/day at the limit with ${defaults.maxGames} live games: ${r.expectedFindsPerDayAtLimit.toExponential(3)}`,
   );
 }

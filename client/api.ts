@@ -24,12 +24,16 @@ export interface Ticket {
   rejoinKey?: string;
   /** Opens the game for spectators: the watch link carries it. */
   watchKey?: string;
+  /** Players only: the link to share (`<public base>/?invite=KEY`), leads to the group's newest game. */
+  inviteUrl?: string;
 }
 
 /** `GET /api/games/:id`: the public status, and the follow-up game once the host asked to play again. */
 export interface GameStatus {
   gameId: string;
   state: string;
+  /** Why it ended, once it has (`admin_ended`: the server's operator ended it). */
+  endReason: string | null;
   next: { state: 'starting' | 'ready' | 'failed'; gameId?: string; message?: string } | null;
 }
 
@@ -41,6 +45,7 @@ export type ApiFailureKind =
   | 'game_over'
   | 'unknown_seat'
   | 'unknown_game'
+  | 'unknown_invite'
   | 'spectators_full'
   | 'not_host'
   | 'not_finished'
@@ -72,6 +77,11 @@ export function joinGame(passcode: string, name: string): Promise<Ticket> {
   return post('/api/games/join', { passcode, name });
 }
 
+/** Join with the key of an invite link instead of the passcode (never held back by the guess budget). */
+export function joinByInvite(invite: string, name: string): Promise<Ticket> {
+  return post('/api/games/join', { invite, name });
+}
+
 /** A fresh ticket for the seat this key belongs to (in the newest game of a play-again chain). */
 export function rejoinGame(rejoinKey: string, timeoutMs = TIMEOUT_MS): Promise<Ticket> {
   return post('/api/games/rejoin', { rejoinKey }, timeoutMs);
@@ -86,10 +96,10 @@ export function playAgain(rejoinKey: string): Promise<Ticket> {
   return post('/api/games/again', { rejoinKey });
 }
 
-export async function gameStatus(gameId: string): Promise<GameStatus> {
+export async function gameStatus(gameId: string, timeoutMs = 5000): Promise<GameStatus> {
   let response: Response;
   try {
-    response = await fetch(`/api/games/${encodeURIComponent(gameId)}`, { signal: AbortSignal.timeout(5000) });
+    response = await fetch(`/api/games/${encodeURIComponent(gameId)}`, { signal: AbortSignal.timeout(timeoutMs) });
   } catch {
     throw unreachable();
   }
@@ -97,7 +107,7 @@ export async function gameStatus(gameId: string): Promise<GameStatus> {
   if (!response.ok) throw failure(response, json);
   const v = json as Partial<GameStatus> | undefined;
   if (typeof v?.state !== 'string') throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
-  return { gameId, state: v.state, next: v.next ?? null };
+  return { gameId, state: v.state, endReason: typeof v.endReason === 'string' ? v.endReason : null, next: v.next ?? null };
 }
 
 /** `GET /api/games/:id/results`: the stored leaderboard of a finished round (for a results screen after a reload). */
@@ -174,6 +184,8 @@ function failure(response: Response, json: unknown): ApiError {
       return new ApiError('unknown_seat', 'This page does not know that seat any more.');
     case 'unknown_game':
       return new ApiError('unknown_game', 'That watch link does not match a game. Ask for a new one.');
+    case 'unknown_invite':
+      return new ApiError('unknown_invite', 'That invite link does not match a game any more. Ask the host for a new link or the passcode.');
     case 'spectators_full':
       return new ApiError('spectators_full', 'That game has as many spectators as it allows. Try again later.');
     case 'not_host':

@@ -51,6 +51,12 @@ const MESSAGES: Readonly<Record<EndReason, string>> = {
   closed: 'The game closed the connection.',
 };
 
+/**
+ * The operator ended the game from /admin. The connection only says `shutdown` (or the relay that the game is
+ * gone); the game's public status says why (`endReason: 'admin_ended'`), and the page asks it.
+ */
+export const ADMIN_ENDED_MESSAGE = "The server's operator ended this game. Start a new one or join another from here.";
+
 export function describeEnd(reason: EndReason): string {
   return MESSAGES[reason];
 }

@@ -6,9 +6,9 @@
  * host into the next game ("Play again") without typing anything.
  */
 import type { GameView } from '../src/game/game-client.ts';
-import { ApiError, createGame, gameResults, gameStatus, joinGame, playAgain, rejoinGame, type Ticket, watchGame } from './api.ts';
+import { ApiError, createGame, gameResults, gameStatus, joinByInvite, joinGame, playAgain, rejoinGame, type Ticket, watchGame } from './api.ts';
 import { byId } from './dom.ts';
-import { describeEnd, type EndReason, mayRejoin, seatExpiredMessage } from './endings.ts';
+import { ADMIN_ENDED_MESSAGE, describeEnd, type EndReason, mayRejoin, seatExpiredMessage } from './endings.ts';
 import { GameScreen } from './screens/game.ts';
 import { HomeScreen } from './screens/home.ts';
 import { LobbyScreen } from './screens/lobby.ts';
@@ -46,6 +46,10 @@ const banner = byId('reconnecting');
 const home = new HomeScreen({
   create: (name) => void begin('create', () => createGame(name), { name, role: 'player' }),
   join: (passcode, name) => void begin('join', () => joinGame(passcode, name), { name, role: 'player', passcode }),
+  joinInvite: (name) => {
+    const key = pendingInvite;
+    if (key) void begin('invite', () => joinByInvite(key, name), { name, role: 'player' });
+  },
   watch: (name) => {
     const key = pendingWatch;
     if (key) void begin('watch', () => watchGame(key, name), { name, role: 'spectator', watchKey: key });
@@ -60,6 +64,8 @@ const lobby = new LobbyScreen({
 const game = new GameScreen(() => leave());
 const results = new ResultsScreen({ home: () => leave(), again: () => void again() });
 let pendingWatch: string | undefined;
+/** The key of the invite link this page was opened with, until it took a seat. */
+let pendingInvite: string | undefined;
 
 function show(screen: ScreenName): void {
   if (screen === current) return;
@@ -91,7 +97,7 @@ function show(screen: ScreenName): void {
 type SeatFallback = Parameters<typeof seatFromTicket>[1];
 
 /** From home: asks the matchmaker for a ticket, then connects; any failure lands on home as a message. */
-async function begin(kind: 'create' | 'join' | 'watch', ask: () => Promise<Ticket>, fallback: SeatFallback): Promise<void> {
+async function begin(kind: 'create' | 'join' | 'invite' | 'watch', ask: () => Promise<Ticket>, fallback: SeatFallback): Promise<void> {
   if (session || reconnecting) return;
   const mine = ++attempt;
   home.clearError();
@@ -111,6 +117,10 @@ async function begin(kind: 'create' | 'join' | 'watch', ask: () => Promise<Ticke
     pendingWatch = undefined;
     home.offerWatch(false);
   }
+  if (kind === 'invite') {
+    pendingInvite = undefined;
+    home.offerInvite(false);
+  }
   enterGame(ticket, fallback, mine);
 }
 
@@ -118,7 +128,7 @@ async function begin(kind: 'create' | 'join' | 'watch', ask: () => Promise<Ticke
 function enterGame(ticket: Ticket, fallback: SeatFallback, mine: number): void {
   seat = seatFromTicket(ticket, fallback);
   saveSeat(seat);
-  lobby.enter(seat.passcode, seat.watchKey);
+  lobby.enter(seat.passcode, seat.watchKey, seat.inviteUrl);
   show('lobby');
   status.textContent = 'Connecting…';
   void connect(ticket, mine, 'fresh');
@@ -220,7 +230,24 @@ function updateStatus(view: GameView): void {
   }
 }
 
+/**
+ * A connection ended. When the game itself is gone (`shutdown`, or the relay saying so) the game's status tells
+ * whether the operator ended it, so the player reads that instead of "the server was restarted".
+ */
 function ended(end: SessionEnd, mode: 'fresh' | 'rejoin'): void {
+  const held = seat;
+  if (!held || (end.reason !== 'shutdown' && end.reason !== 'relay-game-ended')) return endedFor(end, mode);
+  const mine = attempt;
+  void gameStatus(held.gameId, 2000)
+    .then((s) => s.endReason, () => null)
+    .then((why) => {
+      if (mine !== attempt) return;
+      if (why === 'admin_ended') final(ADMIN_ENDED_MESSAGE);
+      else endedFor(end, mode);
+    });
+}
+
+function endedFor(end: SessionEnd, mode: 'fresh' | 'rejoin'): void {
   const reason = end.reason;
   if (reason === 'seat-taken') return final(describeEnd(reason));
   const key = seat?.role === 'player' ? seat.rejoinKey : seat?.watchKey;
@@ -243,7 +270,14 @@ function ended(end: SessionEnd, mode: 'fresh' | 'rejoin'): void {
 
 /** "Join again" after a first connection failed: a fresh ticket for the same seat (or the same game to watch). */
 function retryFresh(previous: StoredSeat): void {
-  const fallback: SeatFallback = { name: previous.name, role: previous.role, ...(previous.passcode ? { passcode: previous.passcode } : {}), ...(previous.watchKey ? { watchKey: previous.watchKey } : {}), ...(previous.rejoinKey ? { rejoinKey: previous.rejoinKey } : {}) };
+  const fallback: SeatFallback = {
+    name: previous.name,
+    role: previous.role,
+    ...(previous.passcode ? { passcode: previous.passcode } : {}),
+    ...(previous.watchKey ? { watchKey: previous.watchKey } : {}),
+    ...(previous.rejoinKey ? { rejoinKey: previous.rejoinKey } : {}),
+    ...(previous.inviteUrl ? { inviteUrl: previous.inviteUrl } : {}),
+  };
   if (previous.role === 'spectator' && previous.watchKey) {
     const key = previous.watchKey;
     void begin('watch', () => watchGame(key, previous.name), fallback);
@@ -298,7 +332,7 @@ async function tryRejoin(): Promise<void> {
   if (next.gameId !== held.gameId) {
     // The key resolved to a newer game of the chain (the host played again while we were away).
     next.screen = 'lobby';
-    lobby.enter(next.passcode, next.watchKey);
+    lobby.enter(next.passcode, next.watchKey, next.inviteUrl);
   } else {
     next.screen = held.screen;
     if (current === 'lobby') lobby.resume();
@@ -428,6 +462,7 @@ window.addEventListener('pagehide', () => session?.drop());
 function boot(): void {
   const params = new URLSearchParams(location.search);
   const watchKey = params.get('watch');
+  const inviteKey = params.get('invite');
   const stored = readSeat();
   if (watchKey) {
     pendingWatch = watchKey;
@@ -438,13 +473,20 @@ function boot(): void {
     if (name) void begin('watch', () => watchGame(watchKey, name), { name, role: 'spectator', watchKey });
     return;
   }
+  if (inviteKey && !(stored && params.get('game') === stored.gameId)) {
+    // The key stays in the address bar until it took a seat (a reload before that still works, as with ?code=).
+    pendingInvite = inviteKey;
+    home.offerInvite(true);
+    home.focus();
+    return;
+  }
   if (stored && params.get('game') === stored.gameId && stored.screen === 'results') {
     void resumeResults(stored);
     return;
   }
   if (stored && params.get('game') === stored.gameId) {
     seat = stored;
-    lobby.enter(stored.passcode, stored.watchKey);
+    lobby.enter(stored.passcode, stored.watchKey, stored.inviteUrl);
     if (stored.screen === 'game') {
       show('game');
       game.waiting('Reconnecting…');

@@ -13,6 +13,8 @@ export interface StoredSeat {
   /** Players: opens the same seat (and the seat in a play-again game). */
   rejoinKey?: string;
   watchKey?: string;
+  /** Players: the invite link to share, as the server made it (its public base). */
+  inviteUrl?: string;
   /** Seconds the game holds a dropped seat (from its welcome): how long rejoins are worth trying. */
   graceSeconds?: number;
   /** The screen the tab was on, so a reload shows it while it reconnects. */
@@ -56,7 +58,10 @@ export function clearSeat(): void {
 }
 
 /** The seat a ticket opens, keeping what the previous seat knew when the answer leaves it out. */
-export function seatFromTicket(ticket: Ticket, fallback: { name: string; role: SeatRole; passcode?: string; watchKey?: string; rejoinKey?: string }): StoredSeat {
+export function seatFromTicket(
+  ticket: Ticket,
+  fallback: { name: string; role: SeatRole; passcode?: string; watchKey?: string; rejoinKey?: string; inviteUrl?: string },
+): StoredSeat {
   const role = ticket.role ?? fallback.role;
   const seat: StoredSeat = { gameId: ticket.gameId, role, name: ticket.name ?? fallback.name };
   const passcode = ticket.passcode ?? fallback.passcode;
@@ -65,14 +70,17 @@ export function seatFromTicket(ticket: Ticket, fallback: { name: string; role: S
   if (watchKey) seat.watchKey = watchKey;
   const rejoinKey = role === 'player' ? (ticket.rejoinKey ?? fallback.rejoinKey) : undefined;
   if (rejoinKey) seat.rejoinKey = rejoinKey;
+  const inviteUrl = role === 'player' ? (ticket.inviteUrl ?? fallback.inviteUrl) : undefined;
+  if (inviteUrl) seat.inviteUrl = inviteUrl;
   return seat;
 }
 
-/** `?game=ID` while the tab holds a seat; share parameters (`code`, `watch`) are dropped once used. */
+/** `?game=ID` while the tab holds a seat; share parameters (`code`, `watch`, `invite`) are dropped once used. */
 function setGameInUrl(gameId: string | undefined): void {
   const url = new URL(location.href);
   url.searchParams.delete('watch');
   url.searchParams.delete('code');
+  url.searchParams.delete('invite');
   if (gameId) url.searchParams.set('game', gameId);
   else url.searchParams.delete('game');
   if (url.href !== location.href) history.replaceState(null, '', url.href);

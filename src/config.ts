@@ -3,6 +3,8 @@
  * embedded default that works on one machine. Parsing is a pure function of argv and env so it can be tested
  * without a process; the CLI prints the error or the help text that it returns.
  */
+import { parseCidrList } from './matchmaker/edge/cidr.ts';
+import { parsePublicUrl } from './matchmaker/edge/public-url.ts';
 import { parseAddress } from './protocol/netcode/address.ts';
 
 export type LogFormat = 'auto' | 'json' | 'text';
@@ -25,12 +27,18 @@ export interface Config {
   roundSeconds: number;
   /** When set, creating a game needs `Authorization: Bearer <token>`; joining never does. */
   createToken: string | undefined;
+  /** When set, `/admin` and `/api/admin/*` answer to `Authorization: Bearer <token>`; unset, they answer 404. */
+  adminToken: string | undefined;
   /** Largest accepted request body. */
   maxBodyBytes: number;
   /** Failed join attempts allowed per client address per minute (token bucket, this is also the burst). */
   joinFailuresPerAddress: number;
   /** Failed join attempts allowed across all clients per minute. */
   joinFailuresGlobal: number;
+  /** Failed join attempts allowed per network prefix (/24 IPv4, /56 IPv6) per minute. */
+  joinFailuresPerPrefix: number;
+  /** New seats (join, invite, watch) one game hands out per minute; also the burst. */
+  ticketsPerGame: number;
   /** Lifetime of a connect token; a slow player asks again with the passcode. */
   tokenExpirySeconds: number;
   /** A worker that is not ready this long after launch is stopped and the creator gets 503. */
@@ -48,6 +56,16 @@ export interface Config {
   rejoinGraceSeconds: number;
   /** Spectators per game, besides its players. */
   maxSpectators: number;
+  /** PEM certificate (chain) file: with tlsKey, the API, web client and relay speak HTTPS/WSS. */
+  tlsCert: string | undefined;
+  /** PEM private key file of tlsCert. */
+  tlsKey: string | undefined;
+  /** Base of every link and of relayUrl (absolute http(s) URL, no path); unset: the request's scheme and Host. */
+  publicUrl: string | undefined;
+  /** CIDRs of reverse proxies whose X-Forwarded-For/Forwarded/X-Forwarded-Proto are believed (canonical text). */
+  trustProxy: readonly string[];
+  /** Open TCP connections one client address may hold (trusted proxies exempt); 0 = no cap. */
+  maxConnectionsPerAddress: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: string };
@@ -80,6 +98,16 @@ function nonEmpty(text: string): string | SettingError {
   return text.trim() === '' ? new SettingError('must not be empty') : text.trim();
 }
 
+/** The admin token ends games: short ones could be guessed over the network. */
+export const ADMIN_TOKEN_MIN_CHARS = 16;
+
+function adminToken(text: string): string | SettingError {
+  const token = text.trim();
+  if (token.length < ADMIN_TOKEN_MIN_CHARS) return new SettingError(`must be at least ${ADMIN_TOKEN_MIN_CHARS} characters (e.g. openssl rand -base64 24)`);
+  if (/\s/.test(token)) return new SettingError('must not contain spaces (it is sent as "Authorization: Bearer <token>")');
+  return token;
+}
+
 function ipLiteral(text: string): string | SettingError {
   const host = text.trim();
   try {
@@ -107,6 +135,16 @@ function logFormat(text: string): LogFormat | SettingError {
     : new SettingError('expected auto, json or text');
 }
 
+function publicUrl(text: string): string | SettingError {
+  const parsed = parsePublicUrl(text);
+  return parsed.ok ? parsed.url.href : new SettingError(parsed.error);
+}
+
+function cidrList(text: string): readonly string[] | SettingError {
+  const parsed = parseCidrList(text);
+  return parsed.ok ? parsed.cidrs.map((c) => c.text) : new SettingError(parsed.error);
+}
+
 /** The single table behind parsing and --help, so the two cannot drift apart. */
 export const SETTINGS: readonly Setting[] = [
   { key: 'host', flag: '--host', env: 'HUDDLE_HOST', fallback: '0.0.0.0', meaning: 'HTTP listen address (game UDP ports bind here too)', parse: nonEmpty },
@@ -119,9 +157,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'lobbyTimeoutSeconds', flag: '--lobby-timeout', env: 'HUDDLE_LOBBY_TIMEOUT', fallback: '300', meaning: 'seconds a lobby may idle before it closes', parse: integer(1, 86400) },
   { key: 'roundSeconds', flag: '--round-seconds', env: 'HUDDLE_ROUND_SECONDS', fallback: '120', meaning: 'length of a round in seconds', parse: integer(1, 3600) },
   { key: 'createToken', flag: '--create-token', env: 'HUDDLE_CREATE_TOKEN', fallback: undefined, meaning: 'if set, creating a game needs "Authorization: Bearer <token>" (joining never does)', parse: nonEmpty },
+  { key: 'adminToken', flag: '--admin-token', env: 'HUDDLE_ADMIN_TOKEN', fallback: undefined, meaning: 'if set, /admin shows live games and ends them for "Authorization: Bearer <token>" (at least 16 characters); unset, /admin is 404', parse: adminToken },
   { key: 'maxBodyBytes', flag: '--max-body-bytes', env: 'HUDDLE_MAX_BODY_BYTES', fallback: '16384', meaning: 'largest accepted request body in bytes', parse: integer(256, 16 * 1024 * 1024) },
   { key: 'joinFailuresPerAddress', flag: '--join-failures-per-address', env: 'HUDDLE_JOIN_FAILURES_PER_ADDRESS', fallback: '10', meaning: 'failed joins (wrong passcode) allowed per client address per minute', parse: integer(1, 100000) },
   { key: 'joinFailuresGlobal', flag: '--join-failures-global', env: 'HUDDLE_JOIN_FAILURES_GLOBAL', fallback: '300', meaning: 'failed joins allowed across all clients per minute', parse: integer(1, 10000000) },
+  { key: 'joinFailuresPerPrefix', flag: '--join-failures-per-prefix', env: 'HUDDLE_JOIN_FAILURES_PER_PREFIX', fallback: '30', meaning: 'failed joins allowed per network (/24 IPv4, /56 IPv6) per minute', parse: integer(1, 1000000) },
+  { key: 'ticketsPerGame', flag: '--tickets-per-game', env: 'HUDDLE_TICKETS_PER_GAME', fallback: '60', meaning: 'new seats (join, invite, watch) one game hands out per minute, also the burst (429 too_many_tickets past it)', parse: integer(1, 100000) },
   { key: 'tokenExpirySeconds', flag: '--token-expiry', env: 'HUDDLE_TOKEN_EXPIRY', fallback: '30', meaning: 'seconds a connect token stays valid', parse: integer(5, 3600) },
   { key: 'workerStartTimeoutMs', flag: '--worker-start-timeout-ms', env: 'HUDDLE_WORKER_START_TIMEOUT_MS', fallback: '5000', meaning: 'a game worker not ready by then is stopped (503 to the creator)', parse: integer(50, 120000) },
   { key: 'heartbeatTimeoutMs', flag: '--heartbeat-timeout-ms', env: 'HUDDLE_HEARTBEAT_TIMEOUT_MS', fallback: '3000', meaning: 'a game worker silent this long is terminated and its game failed', parse: integer(100, 120000) },
@@ -131,6 +172,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'relayIdleSeconds', flag: '--relay-idle-seconds', env: 'HUDDLE_RELAY_IDLE_SECONDS', fallback: '20', meaning: 'seconds without a forwarded frame before a relay tunnel closes', parse: integer(1, 3600) },
   { key: 'rejoinGraceSeconds', flag: '--rejoin-grace', env: 'HUDDLE_REJOIN_GRACE', fallback: '60', meaning: "seconds a dropped player's seat is held for a rejoin (lobby and round)", parse: integer(0, 3600) },
   { key: 'maxSpectators', flag: '--max-spectators', env: 'HUDDLE_MAX_SPECTATORS', fallback: '16', meaning: 'spectators per game, not counted in max players', parse: integer(0, 64) },
+  { key: 'tlsCert', flag: '--tls-cert', env: 'HUDDLE_TLS_CERT', fallback: undefined, meaning: 'PEM certificate (chain) file: serve HTTPS and WSS (with --tls-key; re-read on SIGHUP)', parse: nonEmpty },
+  { key: 'tlsKey', flag: '--tls-key', env: 'HUDDLE_TLS_KEY', fallback: undefined, meaning: 'PEM private key file of --tls-cert', parse: nonEmpty },
+  { key: 'publicUrl', flag: '--public-url', env: 'HUDDLE_PUBLIC_URL', fallback: undefined, meaning: 'base of every link and of relayUrl, e.g. https://games.example.org (unset: the scheme and Host of each request)', parse: publicUrl },
+  { key: 'trustProxy', flag: '--trust-proxy', env: 'HUDDLE_TRUST_PROXY', fallback: undefined, meaning: 'CIDR,... of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed (unset: ignored)', parse: cidrList },
+  { key: 'maxConnectionsPerAddress', flag: '--max-connections-per-address', env: 'HUDDLE_MAX_CONNECTIONS_PER_ADDRESS', fallback: '256', meaning: 'open TCP connections one client address may hold, trusted proxies exempt (0 = no cap)', parse: integer(0, 1000000) },
 ];
 
 /**
@@ -167,7 +213,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     }
     values[setting.key] = parsed;
   }
-  const config = { ...values, createToken: values.createToken } as Config;
+  const config = { ...values, createToken: values.createToken, adminToken: values.adminToken, trustProxy: values.trustProxy ?? [] } as Config;
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    return { ok: false, error: `${config.tlsCert === undefined ? '--tls-key' : '--tls-cert'} needs ${config.tlsCert === undefined ? '--tls-cert' : '--tls-key'} too (both or neither)` };
+  }
   const portCount = config.gamePorts.last - config.gamePorts.first + 1;
   if (config.port !== 0 && config.port >= config.gamePorts.first && config.port <= config.gamePorts.last) {
     return { ok: false, error: `the HTTP port ${config.port} lies inside the game port range ${config.gamePorts.first}-${config.gamePorts.last}` };

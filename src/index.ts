@@ -7,6 +7,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { parseConfig, serveHelp } from './config.ts';
 import { createLogger, resolveLogFormat } from './log.ts';
 import { startServer } from './matchmaker/server.ts';
+import { StartupCheckError } from './matchmaker/edge/startup-checks.ts';
 import { relayExtension } from './matchmaker/relay/extension.ts';
 import { withWebClient } from './matchmaker/web/web-client.ts';
 import { runBotCommand } from './bot-command.ts';
@@ -35,12 +36,31 @@ async function runServe(args: string[]): Promise<number> {
   try {
     server = await startServer({ config, log, extend: withWebClient(relayExtension()) });
   } catch (error) {
+    // A setting this machine cannot honour (bad --host, a port in use, a bad TLS pair): like any bad setting.
+    if (error instanceof StartupCheckError) {
+      process.stderr.write(`huddle: ${error.message}\n`);
+      return 2;
+    }
     process.stderr.write(`huddle: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  // The one line scripts wait for.
+  // The one line scripts wait for (`listening on (https?://\S+)`), then, on its own line, the clear-text warning.
   process.stdout.write(`huddle ${pkg.version} listening on ${server.url}\n`);
+  if (server.tokensInClear) {
+    process.stdout.write(
+      `huddle: warning: no TLS on ${config.host}: connect tokens (they carry each connection's keys) travel in clear; serve HTTPS with --tls-cert/--tls-key or behind a TLS proxy (--trust-proxy, --public-url https://…)\n`,
+    );
+    log.warn('server.tokens_in_clear', { message: 'no TLS on a non-loopback address: connect tokens travel in clear' });
+  }
   log.info('server.ready', { url: server.url, version: pkg.version });
+  if (server.tls) {
+    // Certificate renewal without a restart: `systemctl reload` / `kill -HUP`. A bad new pair keeps the old one.
+    process.on('SIGHUP', () => {
+      const reloaded = server.reloadTls();
+      if (reloaded.ok) log.info('server.tls_reloaded', { message: `now serving ${reloaded.subject}, valid to ${reloaded.validTo}` });
+      else log.error('server.tls_reload_failed', { message: reloaded.error });
+    });
+  }
 
   const done = Promise.withResolvers<number>();
   let signalled = false;

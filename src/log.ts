@@ -7,6 +7,12 @@
  *   stray `{ privateKey }` or `{ env }` cannot be logged by accident;
  * - values registered with `protect()` (every game's private key and reporting token, in the encodings they are
  *   handled in) are replaced by `[redacted]` wherever they appear in the line, messages included.
+ *
+ * Lines a client can cause at will (one per request: refused joins, wrong keys, bad report tokens) must never be
+ * one line per hostile request: events named in CLIENT_EVENT_PREFIXES are rate-limited per event name (at most
+ * `clientLines.lines` per `clientLines.windowMs`), and what was held back is written as one summary line per event
+ * and window (`{event, suppressed: n}`) and counted for /metrics (`suppressedCounts`). The secret guards apply to
+ * every line that is written, summaries included.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -35,6 +41,8 @@ export const LOG_FIELDS = [
   // Game events from workers (src/game/session.ts): slot numbers and why a player was dropped.
   'clientIndex',
   'why',
+  // The sampler's summary line: how many lines of its event were held back in the window.
+  'suppressed',
 ] as const;
 export type LogField = (typeof LOG_FIELDS)[number];
 export type LogFields = Partial<Record<LogField, string | number | boolean | null>>;
@@ -50,7 +58,29 @@ export interface Logger {
   /** Registers a secret value: it is redacted from every later line until `unprotect`. */
   protect(secret: string): void;
   unprotect(secret: string): void;
+  /** Lines held back by the client-event sampler so far, by event name (loggers that sample nothing may omit it). */
+  suppressedCounts?(): ReadonlyMap<string, number>;
 }
+
+/**
+ * Events clients cause one per request, by name prefix: the join, key and play-again routes, invite joins, the
+ * report route, HTTP-level refusals, the relay's refusals and the edge's connection caps. A new event a client can
+ * repeat at will belongs here.
+ */
+export const CLIENT_EVENT_PREFIXES = ['join.', 'rejoin.', 'watch.', 'again.', 'invite.', 'report.', 'http.', 'relay.', 'conn.'] as const;
+
+export function isClientEvent(event: string): boolean {
+  return CLIENT_EVENT_PREFIXES.some((prefix) => event.startsWith(prefix));
+}
+
+export interface ClientLineLimit {
+  /** Lines written per client event name per window; the rest are counted. */
+  lines: number;
+  windowMs: number;
+}
+
+/** 20 lines per event per 10 s: a 20,000-request flood writes ~20 lines and a summary, an honest burst all of its lines. */
+export const DEFAULT_CLIENT_LINES: Readonly<ClientLineLimit> = { lines: 20, windowMs: 10_000 };
 
 export interface LoggerOptions {
   format: 'json' | 'text';
@@ -58,6 +88,10 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   minLevel?: LogLevel;
   now?: () => Date;
+  /** The client-event sampler's limit (DEFAULT_CLIENT_LINES unless given). */
+  clientLines?: ClientLineLimit;
+  /** Monotonic ms for the sampler's windows (tests drive it by hand). */
+  clock?: () => number;
 }
 
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -76,8 +110,21 @@ export function createLogger(options: LoggerOptions): Logger {
     return out;
   };
 
+  const sampler = new ClientLineSampler(options.clientLines ?? DEFAULT_CLIENT_LINES, options.clock ?? (() => performance.now()), (summary) =>
+    write(scrub(format(summary.level, summary.event, { suppressed: summary.suppressed, durationMs: summary.durationMs }, 0))),
+  );
+
+  const format = (level: LogLevel, event: string, kept: Record<string, string | number | boolean | null>, dropped: number): string => {
+    const time = now().toISOString();
+    if (options.format === 'json') return JSON.stringify({ time, level, event, ...kept, ...(dropped ? { dropped } : {}) });
+    const parts = Object.entries(kept).map(([k, v]) => `${k}=${formatText(v)}`);
+    if (dropped) parts.push(`dropped=${dropped}`);
+    return `${time} ${level.toUpperCase().padEnd(5)} ${event}${parts.length ? ` ${parts.join(' ')}` : ''}`;
+  };
+
   const emit = (level: LogLevel, event: string, fields: LogFields | undefined): void => {
     if (LEVEL_ORDER[level] < min) return;
+    if (isClientEvent(event) && !sampler.admit(event, level)) return;
     const kept: Record<string, string | number | boolean | null> = {};
     let dropped = 0;
     for (const [key, value] of Object.entries(fields ?? {})) {
@@ -87,16 +134,7 @@ export function createLogger(options: LoggerOptions): Logger {
       }
       kept[key] = value;
     }
-    const time = now().toISOString();
-    let line: string;
-    if (options.format === 'json') {
-      line = JSON.stringify({ time, level, event, ...kept, ...(dropped ? { dropped } : {}) });
-    } else {
-      const parts = Object.entries(kept).map(([k, v]) => `${k}=${formatText(v)}`);
-      if (dropped) parts.push(`dropped=${dropped}`);
-      line = `${time} ${level.toUpperCase().padEnd(5)} ${event}${parts.length ? ` ${parts.join(' ')}` : ''}`;
-    }
-    write(scrub(line));
+    write(scrub(format(level, event, kept, dropped)));
   };
 
   return {
@@ -115,7 +153,80 @@ export function createLogger(options: LoggerOptions): Logger {
       if (n <= 1) secrets.delete(secret);
       else secrets.set(secret, n - 1);
     },
+    suppressedCounts: () => sampler.totals,
   };
+}
+
+interface Window {
+  startedAt: number;
+  written: number;
+  held: number;
+  /** The most severe level held back, for the summary line. */
+  level: LogLevel;
+}
+
+/**
+ * Fixed windows per event name. A window that held lines back is summarised when it ends: by a timer (unref'd, so
+ * it never keeps a process alive) or by the event's next line, whichever comes first. Memory is one entry per
+ * client event name, and those are code constants.
+ */
+class ClientLineSampler {
+  readonly totals = new Map<string, number>();
+  private readonly windows = new Map<string, Window>();
+
+  constructor(
+    private readonly limit: ClientLineLimit,
+    private readonly clock: () => number,
+    private readonly summarise: (summary: { level: LogLevel; event: string; suppressed: number; durationMs: number }) => void,
+  ) {
+    if (!(limit.lines >= 1) || !(limit.windowMs > 0)) throw new RangeError('clientLines needs lines >= 1 and windowMs > 0');
+  }
+
+  admit(event: string, level: LogLevel): boolean {
+    const now = this.clock();
+    let window = this.windows.get(event);
+    if (window && now - window.startedAt >= this.limit.windowMs) {
+      this.close(event, window, now);
+      window = undefined;
+    }
+    if (!window) {
+      window = { startedAt: now, written: 0, held: 0, level };
+      this.windows.set(event, window);
+    }
+    if (window.written < this.limit.lines) {
+      window.written++;
+      return true;
+    }
+    if (window.held === 0) {
+      const timer = setTimeout(() => {
+        const current = this.windows.get(event);
+        if (current === window) this.close(event, current, this.clock());
+      }, this.limit.windowMs - (now - window.startedAt));
+      (timer as { unref?: () => void }).unref?.();
+    }
+    window.held++;
+    if (LEVEL_ORDER[level] > LEVEL_ORDER[window.level]) window.level = level;
+    this.totals.set(event, (this.totals.get(event) ?? 0) + 1);
+    return false;
+  }
+
+  private close(event: string, window: Window, now: number): void {
+    this.windows.delete(event);
+    if (window.held > 0) this.summarise({ level: window.level, event, suppressed: window.held, durationMs: Math.round(now - window.startedAt) });
+  }
+}
+
+/** `huddle_log_lines_suppressed_total{event}` for /metrics, from a logger that samples (nothing otherwise). */
+export function renderSuppressedLines(log: Logger): string {
+  const counts = log.suppressedCounts?.() ?? new Map<string, number>();
+  const lines = [
+    '# HELP huddle_log_lines_suppressed_total Client-caused log lines held back by the per-event sampler (one summary line per event and window is written instead).',
+    '# TYPE huddle_log_lines_suppressed_total counter',
+  ];
+  for (const [event, count] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`huddle_log_lines_suppressed_total{event="${event.replace(/[\\"\n]/g, '_')}"} ${count}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function isPlain(value: unknown): value is string | number | boolean | null {

@@ -1,7 +1,8 @@
 /**
  * Home: what the game is, the player's name (remembered in localStorage), "Create game", and "Join" with a
- * passcode (filled in from a shared `/?code=ABC123` link); "Watch" when the page was opened from a watch link.
- * Enter in the name field does the obvious thing (join when a passcode is typed, create otherwise). Every
+ * passcode (filled in from a shared `/?code=ABC123` link); "Join" by invite when the page was opened from an
+ * invite link (`/?invite=KEY`), "Watch" when from a watch link. Enter in the name field does the obvious thing
+ * (join by invite or watch when offered, join when a passcode is typed, create otherwise). Every
  * failure, from this screen or a game that ended badly, is shown here in one alert, with "Join again" when a
  * fresh token may help and a live countdown when the server asked us to wait.
  */
@@ -13,6 +14,7 @@ export const PASSCODE_LENGTH = 6;
 export interface HomeActions {
   create(name: string): void;
   join(passcode: string, name: string): void;
+  joinInvite(name: string): void;
   watch(name: string): void;
 }
 
@@ -30,6 +32,8 @@ export class HomeScreen {
   private readonly passcodeHint = byId('passcode-hint');
   private readonly createButton = byId<HTMLButtonElement>('create-button');
   private readonly joinButton = byId<HTMLButtonElement>('join-button');
+  private readonly inviteCard = byId('invite-card');
+  private readonly inviteButton = byId<HTMLButtonElement>('invite-button');
   private readonly watchCard = byId('watch-card');
   private readonly watchButton = byId<HTMLButtonElement>('watch-button');
   private readonly errorBox = byId('home-error');
@@ -53,12 +57,14 @@ export class HomeScreen {
     byId('name-form').addEventListener('submit', (event) => {
       event.preventDefault();
       if (this.busy) return;
-      if (!this.watchCard.hidden) this.submitWatch();
+      if (!this.inviteCard.hidden) this.submitInvite();
+      else if (!this.watchCard.hidden) this.submitWatch();
       else if (this.passcodeInput.value.trim()) this.submitJoin();
       else this.submitCreate();
     });
     this.createButton.addEventListener('click', () => this.submitCreate());
     this.watchButton.addEventListener('click', () => this.submitWatch());
+    this.inviteButton.addEventListener('click', () => this.submitInvite());
     byId('join-form').addEventListener('submit', (event) => {
       event.preventDefault();
       this.submitJoin();
@@ -68,10 +74,16 @@ export class HomeScreen {
 
   /** Called as the screen appears: the first empty field gets the focus, so Enter does the obvious thing. */
   focus(): void {
-    if (!this.nameInput.value) this.nameInput.focus();
+    // Opened from an invite: the name field, so Enter joins.
+    if (!this.nameInput.value || !this.inviteCard.hidden) this.nameInput.focus();
     else if (!this.watchCard.hidden) this.watchButton.focus();
     else if (this.passcodeInput.value) this.joinButton.focus();
     else byId('home-title').focus();
+  }
+
+  /** Shows or hides the "You are invited" card (the page was opened from an invite link). */
+  offerInvite(offered: boolean): void {
+    this.inviteCard.hidden = !offered;
   }
 
   /** Shows or hides the "Watch a game" card (the page was opened from a watch link). */
@@ -87,6 +99,8 @@ export class HomeScreen {
     this.busy = busy;
     this.createButton.disabled = busy;
     this.watchButton.disabled = busy;
+    this.inviteButton.disabled = busy;
+    this.inviteButton.textContent = busy && label === 'invite' ? 'Joining…' : 'Join';
     this.joinButton.disabled = busy || this.waitTimer !== undefined;
     this.createButton.textContent = busy && label === 'create' ? 'Creating…' : 'Create game';
     this.joinButton.textContent = busy && label === 'join' ? 'Joining…' : 'Join';
@@ -115,6 +129,11 @@ export class HomeScreen {
   private submitCreate(): void {
     const name = this.validName();
     if (name) this.actions.create(name);
+  }
+
+  private submitInvite(): void {
+    const name = this.validName();
+    if (name) this.actions.joinInvite(name);
   }
 
   private submitWatch(): void {

@@ -1,5 +1,6 @@
 /**
- * Lobby: the passcode big with copy buttons, the share link and the watch link; the players (host marked, away
+ * Lobby: the passcode big (for reading aloud) with copy buttons, the share link (the invite link the server made,
+ * with a warning for the host when it points at this computer only) and the watch link; the players (host marked, away
  * marked, ping each); who is watching; the difficulty everyone will play (the host picks it); chat; the lobby's
  * idle timer; for the host only Start. Rebuilt from the GameView on each change: the lists are short, and
  * rebuilding keeps the DOM and the view from drifting apart.
@@ -21,6 +22,17 @@ export interface LobbyRole {
   isSpectator: boolean;
 }
 
+/** Whether a link's host is this computer only (127.0.0.0/8, ::1, localhost): useless to friends elsewhere. */
+export function isLoopbackUrl(href: string): boolean {
+  let host: string;
+  try {
+    host = new URL(href).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1' || /^\[::ffff:7f/.test(host);
+}
+
 export function difficultyLabel(difficulty: Difficulty | undefined): string {
   const d = difficulty ?? 'normal';
   return d.charAt(0).toUpperCase() + d.slice(1);
@@ -29,6 +41,7 @@ export function difficultyLabel(difficulty: Difficulty | undefined): string {
 export class LobbyScreen {
   private readonly passcode = byId('lobby-passcode');
   private readonly shareLink = byId<HTMLInputElement>('share-link');
+  private readonly shareWarning = byId('share-warning');
   private readonly watchLink = byId<HTMLInputElement>('watch-link');
   private readonly watchShare = byId('watch-share');
   private readonly copyStatus = byId('copy-status');
@@ -49,6 +62,8 @@ export class LobbyScreen {
   private readonly timerText = byId('lobby-timer');
   private readonly timer = new LocalTimer();
   private chatShown = 0;
+  /** The share link names a loopback host: friends on other machines cannot open it. */
+  private loopbackShare = false;
   private starting = false;
   /** The server's difficulty last applied to the host's radios (so a click is not undone by a late update). */
   private shownDifficulty: Difficulty | undefined;
@@ -79,13 +94,19 @@ export class LobbyScreen {
     byId('leave-lobby').addEventListener('click', () => this.actions.leave());
   }
 
-  /** A fresh lobby for this game (a new game, or the next one after "Play again"). */
-  enter(passcode: string | undefined, watchKey: string | undefined): void {
+  /**
+   * A fresh lobby for this game (a new game, or the next one after "Play again"). The share link is the invite
+   * link from the server (built on its public base); a seat from before invites (none in the answer) falls back to
+   * `?code=`. The watch link uses the same base, so --public-url applies to it too.
+   */
+  enter(passcode: string | undefined, watchKey: string | undefined, inviteUrl?: string): void {
     this.passcode.textContent = passcode ?? '';
-    const link = new URL('/', location.href);
+    const base = inviteUrl ?? location.href;
+    const link = new URL('/', base);
     if (passcode) link.searchParams.set('code', passcode);
-    this.shareLink.value = passcode ? link.href : '';
-    const watch = new URL('/', location.href);
+    this.shareLink.value = inviteUrl ?? (passcode ? link.href : '');
+    this.loopbackShare = this.shareLink.value !== '' && isLoopbackUrl(this.shareLink.value);
+    const watch = new URL('/', base);
     if (watchKey) watch.searchParams.set('watch', watchKey);
     this.watchLink.value = watchKey ? watch.href : '';
     this.watchShare.hidden = !watchKey;
@@ -141,6 +162,7 @@ export class LobbyScreen {
     this.playerCount.textContent = view && view.maxPlayers ? `(${view.players.length}/${view.maxPlayers})` : '';
     this.difficultyText.textContent = difficultyLabel(view?.difficulty);
     this.watchingLabel.hidden = !isSpectator;
+    this.shareWarning.hidden = !(this.loopbackShare && isHost);
     this.hostControls.hidden = !isHost;
     if (isHost && view?.difficulty && view.difficulty !== this.shownDifficulty) {
       // The server's pick (after a rejoin, or the first lobby message) is what the radios show.

@@ -166,6 +166,16 @@ export class GameSession {
     return this.heldSeats().length;
   }
 
+  /** The held seats with who is connected and each round-trip time, for the matchmaker's admin view. */
+  seatStates(): { name: string; connected: boolean; pingMs: number }[] {
+    return this.heldSeats().map((s) => ({
+      name: s.name,
+      connected: s.connection !== undefined,
+      // Bounded as the heartbeat's schema bounds it: a wild estimate must not read as a protocol violation.
+      pingMs: Math.min(600_000, Math.round((s.connection?.link.stats.rttSeconds ?? 0) * 1000)),
+    }));
+  }
+
   /**
    * netcode's admission hook, asked on every valid token: a held seat (a rejoin, in the lobby or the round); a new
    * player while the lobby is open and has seats; a spectator while the game is not over and there is room.

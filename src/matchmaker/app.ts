@@ -8,7 +8,9 @@
  */
 import { type AnyElysia, Elysia } from 'elysia';
 import type { Config } from '../config.ts';
-import { silentLogger, type Logger } from '../log.ts';
+import { renderSuppressedLines, silentLogger, type Logger } from '../log.ts';
+import { adminController } from './admin/controller.ts';
+import { AdminService } from './admin/service.ts';
 import { docsPlugin } from './docs.ts';
 import { type ErrorCode, errorBody, GameError } from './errors.ts';
 import { gamesController } from './games/controller.ts';
@@ -20,8 +22,10 @@ import { opsController } from './ops/controller.ts';
 import { JoinLimiter } from './rate-limit.ts';
 import type { GameRegistry } from './registry.ts';
 import type { ResultsStore } from './results-store.ts';
+import { requestPath } from './edge/request-url.ts';
 
-export type AppConfig = Pick<Config, 'maxPlayers' | 'maxBodyBytes' | 'createToken' | 'joinFailuresPerAddress' | 'joinFailuresGlobal'>;
+export type AppConfig = Pick<Config, 'maxPlayers' | 'maxBodyBytes' | 'createToken' | 'joinFailuresPerAddress' | 'joinFailuresGlobal'> &
+  Partial<Pick<Config, 'joinFailuresPerPrefix' | 'adminToken'>>;
 
 export interface AppDeps {
   config: AppConfig;
@@ -42,7 +46,11 @@ export function createApp(deps: AppDeps) {
   const log = deps.log ?? silentLogger;
   const limiter =
     deps.limiter ??
-    new JoinLimiter({ perAddressPerMinute: deps.config.joinFailuresPerAddress, globalPerMinute: deps.config.joinFailuresGlobal });
+    new JoinLimiter({
+      perAddressPerMinute: deps.config.joinFailuresPerAddress,
+      ...(deps.config.joinFailuresPerPrefix !== undefined ? { perPrefixPerMinute: deps.config.joinFailuresPerPrefix } : {}),
+      globalPerMinute: deps.config.joinFailuresGlobal,
+    });
   const service = new GamesService(deps.registry, limiter, deps.registry.metrics, log, deps.config.createToken);
   const maxBody = deps.config.maxBodyBytes;
 
@@ -87,11 +95,11 @@ export function createApp(deps: AppDeps) {
         body = errorBody('bad_request', 'the body could not be parsed');
       } else if (code === 'NOT_FOUND') {
         status = 404;
-        body = errorBody('not_found', `no route ${request.method} ${new URL(request.url).pathname}`);
+        body = errorBody('not_found', `no route ${request.method} ${requestPath(request)}`);
       } else {
         status = 500;
         body = errorBody('internal' satisfies ErrorCode, 'internal error');
-        log.error('http.error', { url: new URL(request.url).pathname, message: error instanceof Error ? error.message : String(code) });
+        log.error('http.error', { url: requestPath(request), message: error instanceof Error ? error.message : String(code) });
       }
       set.status = status;
       set.headers['content-type'] = 'application/json; charset=utf-8';
@@ -101,7 +109,9 @@ export function createApp(deps: AppDeps) {
     .use(gamesController({ service, maxPlayers: deps.config.maxPlayers, clientAddress }))
     .use(leaderboardController(deps.store))
     .use(internalController(deps.registry))
-    .use(opsController(deps.registry, deps.extraMetrics));
+    .use(adminController({ service: new AdminService(deps.registry, log, deps.config.adminToken), clientAddress }))
+    // The log sampler's suppressed counts: what a flood of client-caused lines cost, in numbers instead of lines.
+    .use(opsController(deps.registry, [...(deps.extraMetrics ?? []), () => renderSuppressedLines(log)]));
   for (const plugin of deps.plugins ?? []) app.use(plugin);
 
   return Object.assign(app, {

@@ -94,6 +94,7 @@ export function docsPlugin() {
             { name: 'relay', description: 'The WebSocket datagram tunnel for browsers' },
             { name: 'results', description: 'Leaderboards from the durable store' },
             { name: 'internal', description: 'Called by game servers, not by players' },
+            { name: 'admin', description: 'The operator\'s view: live games, end a game (--admin-token)' },
             { name: 'operations', description: 'Health and metrics' },
           ],
           paths: relayPath,
@@ -101,6 +102,7 @@ export function docsPlugin() {
             securitySchemes: {
               createToken: { type: 'http', scheme: 'bearer', description: 'The server\'s create token (--create-token), when set' },
               reportingToken: { type: 'http', scheme: 'bearer', description: 'The game\'s reporting token (HUDDLE_REPORT_TOKEN)' },
+              adminToken: { type: 'http', scheme: 'bearer', description: "The server's admin token (--admin-token); without one the admin routes answer 404" },
             },
           },
         },

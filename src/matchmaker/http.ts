@@ -40,7 +40,8 @@ export const BODY_ERRORS: Partial<Record<ErrorCode, string>> = {
 };
 
 /**
- * Finds the address a request came from. The default asks Bun's server for the peer address; X-Forwarded-For is
- * deliberately ignored (anyone can send it, and it would let a guesser dodge the per-address limit).
+ * Finds the address a request came from, for every per-address limit. The server passes the edge's
+ * (src/matchmaker/edge/origin.ts): the TCP peer, or what X-Forwarded-For/Forwarded say when the peer is a trusted
+ * proxy (--trust-proxy). From anyone else those headers are ignored: they would let a guesser choose its address.
  */
 export type ClientAddressOf = (request: Request) => string;

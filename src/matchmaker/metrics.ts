@@ -1,3 +1,5 @@
+import { GUESS_SCOPES, type GuessScope } from './rate-limit.ts';
+
 /**
  * The few Prometheus metrics huddle exposes, rendered by hand in the text exposition format (version 0.0.4):
  * a dependency for five metrics would be more code to trust than this.
@@ -5,13 +7,13 @@
 export const GAME_STATES = ['starting', 'lobby', 'in_progress', 'finished', 'failed'] as const;
 export type GameState = (typeof GAME_STATES)[number];
 
-export const JOIN_OUTCOMES = ['ok', 'wrong_passcode', 'invalid_passcode', 'started', 'full', 'rate_limited', 'invalid_name', 'unavailable'] as const;
+export const JOIN_OUTCOMES = ['ok', 'wrong_passcode', 'invalid_passcode', 'started', 'full', 'rate_limited', 'too_many_tickets', 'invalid_name', 'unavailable'] as const;
 export type JoinOutcome = (typeof JOIN_OUTCOMES)[number];
 
-/** Rejoin, watch and play-again requests: what they present (a key) is never a label, only the outcome. */
-export const SEAT_ROUTES = ['rejoin', 'watch', 'again'] as const;
+/** Rejoin, watch, play-again and join-by-invite requests: what they present (a key) is never a label, only the outcome. */
+export const SEAT_ROUTES = ['rejoin', 'watch', 'again', 'invite'] as const;
 export type SeatRoute = (typeof SEAT_ROUTES)[number];
-export const SEAT_OUTCOMES = ['ok', 'unknown_key', 'game_over', 'refused', 'rate_limited'] as const;
+export const SEAT_OUTCOMES = ['ok', 'unknown_key', 'game_over', 'refused', 'rate_limited', 'too_many_tickets'] as const;
 export type SeatOutcome = (typeof SEAT_OUTCOMES)[number];
 
 /** Seconds; a Bun worker starts in ~4 ms, the first one in a process in ~15 ms. */
@@ -30,6 +32,7 @@ export class Metrics {
   gamesFailed = 0;
   private readonly joins = new Map<JoinOutcome, number>(JOIN_OUTCOMES.map((o) => [o, 0]));
   private readonly seatRequests = new Map<string, number>();
+  private readonly guessRefusals = new Map<GuessScope, number>(GUESS_SCOPES.map((s) => [s, 0]));
   private readonly startBuckets = START_BUCKETS.map(() => 0);
   private startCount = 0;
   private startSum = 0;
@@ -45,6 +48,15 @@ export class Metrics {
   seatRequest(route: SeatRoute, outcome: SeatOutcome): void {
     const key = `${route} ${outcome}`;
     this.seatRequests.set(key, (this.seatRequests.get(key) ?? 0) + 1);
+  }
+
+  /** A guess refused (429) before it was checked, by the budget that refused it (src/matchmaker/rate-limit.ts). */
+  guessRefused(scope: GuessScope): void {
+    this.guessRefusals.set(scope, (this.guessRefusals.get(scope) ?? 0) + 1);
+  }
+
+  guessRefusedCount(scope: GuessScope): number {
+    return this.guessRefusals.get(scope) ?? 0;
   }
 
   seatRequestCount(route: SeatRoute, outcome: SeatOutcome): number {
@@ -82,12 +94,14 @@ export class Metrics {
     lines.push(`huddle_worker_start_seconds_count ${this.startCount}`);
     family('huddle_join_attempts_total', 'counter', 'Join-by-passcode attempts, by outcome.');
     for (const outcome of JOIN_OUTCOMES) lines.push(`huddle_join_attempts_total{outcome="${outcome}"} ${this.joinCount(outcome)}`);
-    family('huddle_seat_requests_total', 'counter', 'Rejoin, watch and play-again requests, by route and outcome.');
+    family('huddle_seat_requests_total', 'counter', 'Rejoin, watch, play-again and join-by-invite requests, by route and outcome.');
     for (const route of SEAT_ROUTES) {
       for (const outcome of SEAT_OUTCOMES) {
         lines.push(`huddle_seat_requests_total{route="${route}",outcome="${outcome}"} ${this.seatRequestCount(route, outcome)}`);
       }
     }
+    family('huddle_guess_refusals_total', 'counter', 'Passcode and key guesses refused (429) before they were checked, by the budget that refused them.');
+    for (const scope of GUESS_SCOPES) lines.push(`huddle_guess_refusals_total{scope="${scope}"} ${this.guessRefusedCount(scope)}`);
     return `${lines.join('\n')}\n`;
   }
 }

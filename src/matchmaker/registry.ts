@@ -12,17 +12,18 @@ import type { Difficulty } from '../game/lobby.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { HUDDLE_PROTOCOL_ID } from '../protocol/constants.ts';
 import { FAILURE_CAUSES, type GameHandle, type GameLauncher, type LauncherEvent } from '../workers/launcher.ts';
-import type { GameReport, TickStats } from '../workers/messages.ts';
+import type { GameReport, SeatState, TickStats } from '../workers/messages.ts';
 import type { SeatKind } from '../game/seat-data.ts';
 import { GameError } from './errors.ts';
 import { GAME_STATES, type GameState, Metrics } from './metrics.ts';
 import { hasPasscodeLength, PASSCODE_LENGTH, PasscodeBook } from './passcodes.ts';
 import { PortPool } from './ports.ts';
 import type { ResultsStore, RoundOutcome, StoredGame } from './results-store.ts';
-import { type Chain, KeyIndex, type Seat, SeatBook, type SeatKey } from './seats.ts';
+import { type Chain, KeyIndex, newChain, type Seat, SeatBook, type SeatKey } from './seats.ts';
 import { newGameId, randomBytes, SECRET_BYTES, secretMatches } from './secrets.ts';
 import { sanitizeName } from '../game/messages.ts';
 import { ClientIds, mintConnectToken } from './tokens.ts';
+import { TokenBuckets } from './rate-limit.ts';
 
 export type RegistrySettings = Pick<
   Config,
@@ -37,7 +38,8 @@ export type RegistrySettings = Pick<
   | 'heartbeatTimeoutMs'
   | 'rejoinGraceSeconds'
   | 'maxSpectators'
-> & {
+> &
+  Partial<Pick<Config, 'ticketsPerGame'>> & {
   /** Address the game workers bind their UDP sockets on. */
   bindHost: string;
   heartbeatIntervalMs: number;
@@ -101,6 +103,8 @@ interface GameRecord {
   next: NextGame | undefined;
   /** The game loop's tick durations over the last heartbeat interval. */
   tick: TickStats | undefined;
+  /** The held player seats (connected, ping) as the last heartbeat said, for the admin view. */
+  seatStates: SeatState[] | undefined;
   /** Monotonic ms when the player count last became 0 (or ready, which starts empty). */
   emptySince: number | undefined;
   /** Monotonic ms of the last state change. */
@@ -159,11 +163,13 @@ export interface Ticket {
   role: SeatKind;
 }
 
-/** A player's ticket, with what reopens the seat and what lets friends watch. */
+/** A player's ticket, with what reopens the seat and what lets friends watch or join. */
 export interface SeatTicket extends Ticket {
   passcode: string;
   rejoinKey: string;
   watchKey: string;
+  /** Joins the group's newest game without the passcode (the controller turns it into `inviteUrl`). */
+  inviteKey: string;
 }
 
 export interface CreatedGame extends SeatTicket {
@@ -181,6 +187,32 @@ export const NEXT_GAME_MESSAGES = {
   draining: 'The server is shutting down, so no new game can start.',
   start_failed: 'The next game could not be started; try again in a minute.',
 } as const;
+
+/** Why a game the operator ended ended (its status's `endReason`), and what its players are told. */
+export const ADMIN_ENDED = 'admin_ended';
+export const ADMIN_END_MESSAGE = "The server's operator ended this game.";
+
+/** A live game as the admin view shows it: never a secret (no passcode, key or token). */
+export interface AdminGame {
+  gameId: string;
+  /** The host's name, which names the game. */
+  name: string;
+  state: GameState;
+  difficulty: Difficulty | null;
+  /** ISO 8601. */
+  createdAt: string;
+  ageSeconds: number;
+  maxPlayers: number;
+  /** Seats taken (connected players and dropped ones whose seat is held). */
+  seatsTaken: number;
+  /** `connected` and `pingMs` are null until the game's first heartbeat that lists its seats. */
+  players: { name: string; connected: boolean | null; pingMs: number | null }[];
+  spectators: number;
+  /** The game loop's tick durations over the last heartbeat interval; null before the first. */
+  tick: TickStats | null;
+  /** Asked to stop (by the operator, a backstop or a shutdown) and not yet gone. */
+  ending: boolean;
+}
 
 export interface ReportAck {
   gameId: string;
@@ -204,6 +236,10 @@ export class GameRegistry {
   private liveCount = 0;
   private drainingFlag = false;
   private readonly endedListeners = new Set<(gameId: string) => void>();
+  /** New seats (join, invite, watch) per game per minute: `ticketsPerGame`, also the burst. */
+  private readonly newSeats: TokenBuckets;
+  /** Fresh tickets for one seat (rejoin) per minute, so one reload loop cannot mint tokens without end either. */
+  private readonly seatRenewals: TokenBuckets;
 
   constructor(options: RegistryOptions) {
     this.settings = options.settings;
@@ -216,6 +252,9 @@ export class GameRegistry {
     this.clock = options.clock ?? (() => performance.now());
     this.historyLimit = options.historyLimit ?? 1000;
     this.ports = new PortPool(options.settings.gamePorts.first, options.settings.gamePorts.last);
+    const ticketClock = this.clock;
+    this.newSeats = new TokenBuckets({ capacity: options.settings.ticketsPerGame ?? DEFAULT_TICKETS_PER_GAME, windowMs: 60_000, now: ticketClock });
+    this.seatRenewals = new TokenBuckets({ capacity: REJOINS_PER_SEAT_PER_MINUTE, windowMs: 60_000, now: ticketClock });
   }
 
   /** Games holding a slot (their worker has not exited yet). */
@@ -269,6 +308,24 @@ export class GameRegistry {
     if (!record || !record.slotHeld) throw new GameError('wrong_passcode', 'no game has that passcode');
     if (record.state !== 'lobby') throw new GameError('game_started', 'that game has already started');
     if (this.seatsTaken(record) >= record.maxPlayers) throw new GameError('game_full', `that game is full (${record.maxPlayers} players)`);
+    this.spendNewSeat(record);
+    return this.newPlayerSeat(record, record.clientIds.next(), record.seats.uniqueName(name));
+  }
+
+  /**
+   * A new seat by invite key instead of passcode (docs/SEATS.md "Keys"): the same lobby rules as a join, in the
+   * newest game of the key's chain. Throws `invalid_name`, `unknown_invite`, `game_started`, `game_full`,
+   * `game_over` (the group's newest game has ended).
+   */
+  joinByInvite(request: { invite: string; name: string }): SeatTicket {
+    const name = requireName(request.name);
+    const chain = this.keys.invite(request.invite);
+    const record = chain && this.games.get(chain.gameId);
+    if (!record) throw new GameError('unknown_invite', 'no game has that invite link');
+    if (record.state === 'in_progress') throw new GameError('game_started', 'that game has already started');
+    if (!record.slotHeld || record.state !== 'lobby') throw new GameError('game_over', 'that game is over');
+    if (this.seatsTaken(record) >= record.maxPlayers) throw new GameError('game_full', `that game is full (${record.maxPlayers} players)`);
+    this.spendNewSeat(record);
     return this.newPlayerSeat(record, record.clientIds.next(), record.seats.uniqueName(name));
   }
 
@@ -283,6 +340,7 @@ export class GameRegistry {
       throw new GameError('game_over', 'that game is over');
     }
     if (seat.released) throw new GameError('game_over', 'that seat was given up (the player left or did not come back in time)');
+    this.spendTicket(this.seatRenewals, `${record.id} ${seat.clientId}`, 'fresh tickets for this seat');
     return this.seatTicket(record, seat, rejoinKey, key);
   }
 
@@ -301,6 +359,7 @@ export class GameRegistry {
     if (record.spectators >= this.settings.maxSpectators) {
       throw new GameError('spectators_full', `that game has as many spectators as it takes (${this.settings.maxSpectators})`);
     }
+    this.spendNewSeat(record);
     // A watcher may not pass for a player in the lobby list; among watchers a repeated name does no harm.
     const seat = record.seats.add({ clientId: record.clientIds.next(), name: record.seats.uniqueName(name), kind: 'spectator', keyHash: undefined });
     return { ...this.ticket(record, seat), watchKey: request.watchKey };
@@ -381,14 +440,20 @@ export class GameRegistry {
   }
 
   private seatTicket(record: GameRecord, seat: Seat, rejoinKey: string, key: SeatKey): SeatTicket {
-    return { ...this.ticket(record, seat), passcode: record.passcode, rejoinKey, watchKey: this.keys.watchKeyOf(key, rejoinKey) };
+    return {
+      ...this.ticket(record, seat),
+      passcode: record.passcode,
+      rejoinKey,
+      watchKey: this.keys.watchKeyOf(key, rejoinKey),
+      inviteKey: this.keys.inviteKeyOf(key, rejoinKey),
+    };
   }
 
   /** Adds a player seat with fresh keys and answers its ticket. */
   private newPlayerSeat(record: GameRecord, clientId: bigint, name: string): SeatTicket {
     const keys = this.keys.issue(record.chain, clientId);
     const seat = record.seats.add({ clientId, name, kind: 'player', keyHash: keys.rejoinHash });
-    return { ...this.ticket(record, seat), passcode: record.passcode, rejoinKey: keys.rejoinKey, watchKey: keys.watchKey };
+    return { ...this.ticket(record, seat), passcode: record.passcode, rejoinKey: keys.rejoinKey, watchKey: keys.watchKey, inviteKey: keys.inviteKey };
   }
 
   /** Seats counted against max players: the worker's count once it reports, the seat book's until then. */
@@ -430,12 +495,13 @@ export class GameRegistry {
       spectators: 0,
       seats: new SeatBook(),
       // A play-again game joins its group's chain; the chain moves on to it only once it is ready.
-      chain: previous?.chain ?? { gameId: id, watchHashes: new Set() },
+      chain: previous?.chain ?? newChain(id),
       outcome: undefined,
       hostAtEnd: undefined,
       previousId: previous?.id,
       next: undefined,
       tick: undefined,
+      seatStates: undefined,
       emptySince: undefined,
       stateSince: this.clock(),
       endReason: undefined,
@@ -639,11 +705,89 @@ export class GameRegistry {
     return { gamesByState, playersConnected, worstTickP99Ms };
   }
 
+  /** The live games for the admin view, oldest first. */
+  adminGames(): AdminGame[] {
+    const now = this.now();
+    const out: AdminGame[] = [];
+    for (const record of this.games.values()) {
+      if (!record.slotHeld) continue;
+      const players =
+        record.seatStates?.map((s) => ({ name: s.name, connected: s.connected, pingMs: s.pingMs })) ??
+        (record.playerNames ?? record.seats.players().map((s) => s.name)).map((name) => ({ name, connected: null, pingMs: null }));
+      out.push({
+        gameId: record.id,
+        name: record.name,
+        state: record.state,
+        difficulty: record.difficulty ?? null,
+        createdAt: new Date(record.createdAt).toISOString(),
+        ageSeconds: Math.max(0, Math.round((now - record.createdAt) / 1000)),
+        maxPlayers: record.maxPlayers,
+        seatsTaken: this.seatsTaken(record),
+        players,
+        spectators: record.spectators,
+        tick: record.tick ?? null,
+        ending: record.stopIntent !== undefined,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The operator ends a live game: its worker tells the players (ADMIN_END_MESSAGE) and stops; the game ends with
+   * `endReason: 'admin_ended'` (a finished round keeps its `round_over`). Asking again while it ends is answered
+   * the same. Throws `not_found`, `game_over` (already gone, or already ending for another reason).
+   */
+  adminEnd(gameId: string): { gameId: string; state: GameState; endReason: string } {
+    const record = this.games.get(gameId);
+    if (!record) throw new GameError('not_found', 'no such game');
+    if (!record.slotHeld) throw new GameError('game_over', `that game has already ended (${record.endReason ?? record.state})`);
+    if (record.stopIntent && record.stopIntent.reason !== ADMIN_ENDED) {
+      throw new GameError('game_over', `that game is already ending (${record.stopIntent.reason})`);
+    }
+    // Set before the worker is told, so a player's page that asks why its game closed already reads it.
+    if (record.state !== 'finished') record.endReason = ADMIN_ENDED;
+    if (!record.stopIntent) this.log.info('game.admin_end', { gameId, state: record.state });
+    this.stop(record, { state: 'finished', reason: ADMIN_ENDED }, ADMIN_END_MESSAGE);
+    return { gameId, state: record.state, endReason: record.endReason ?? ADMIN_ENDED };
+  }
+
+  /** What one game's ticket bookkeeping holds (seats ever given, client ids drawn), for the memory bound's tests. */
+  bookkeeping(gameId: string): { seats: number; clientIds: number; limit: number } | undefined {
+    const record = this.games.get(gameId);
+    if (!record) return undefined;
+    let seats = 0;
+    for (const _ of record.seats.all()) seats++;
+    return { seats, clientIds: record.clientIds.issued, limit: maxSeatsPerGame(this.settings) };
+  }
+
   /** Latest tick statistics of each live game, for load benchmarks. */
   tickStats(): { gameId: string; players: number; tick: TickStats }[] {
     const out: { gameId: string; players: number; tick: TickStats }[] = [];
     for (const record of this.games.values()) if (record.slotHeld && record.tick) out.push({ gameId: record.id, players: record.players, tick: record.tick });
     return out;
+  }
+
+  /**
+   * The per-game bound on successful joins (DESIGN.md section 12): a new seat (join, invite, watch) spends one of
+   * the game's `ticketsPerGame` a minute, and a game never keeps more than `maxSeatsPerGame` seats, so a passcode
+   * holder can neither make the server mint tokens without end nor grow a game's bookkeeping (seats, client ids,
+   * keys) without bound. Checked before a client id is drawn, so a refusal costs no memory.
+   */
+  private spendNewSeat(record: GameRecord): void {
+    const limit = maxSeatsPerGame(this.settings);
+    if (record.clientIds.issued >= limit) {
+      throw new GameError('game_full', `that game has handed out as many seats as it keeps (${limit}); start a new game`);
+    }
+    this.spendTicket(this.newSeats, record.id, 'new tickets for this game');
+  }
+
+  private spendTicket(buckets: TokenBuckets, key: string, what: string): void {
+    const waitMs = buckets.blockedForMs(key);
+    if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      throw new GameError('too_many_tickets', `too many ${what}; try again in ${seconds} s`, { 'Retry-After': String(seconds) });
+    }
+    buckets.take(key);
   }
 
   private ticket(record: GameRecord, seat: Seat): Ticket {
@@ -684,6 +828,7 @@ export class GameRegistry {
       }
       case 'heartbeat':
         if (event.tick) record.tick = event.tick;
+        if (event.seats) record.seatStates = event.seats;
         this.setPlayers(record, event.players, record.playerNames);
         return;
       case 'players':
@@ -804,6 +949,20 @@ export class GameRegistry {
       dead--;
     }
   }
+}
+
+/** `--tickets-per-game`'s default, for registries built without it (tests, benches). */
+export const DEFAULT_TICKETS_PER_GAME = 60;
+
+/** A seat's fresh tickets (rejoins) per minute, also the burst: a reload every 3 s for a minute is still served. */
+export const REJOINS_PER_SEAT_PER_MINUTE = 20;
+
+/**
+ * Seats one game keeps at most (players, spectators and the seats of tokens never used): room for every seat to be
+ * taken sixteen times over, so honest churn never meets it; what one game's bookkeeping costs is bounded by it.
+ */
+export function maxSeatsPerGame(settings: Pick<RegistrySettings, 'maxPlayers' | 'maxSpectators'>): number {
+  return 16 * (settings.maxPlayers + settings.maxSpectators);
 }
 
 function requireName(raw: string): string {

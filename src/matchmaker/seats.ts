@@ -4,8 +4,8 @@
  * which the worker has given up for good (`seat_released`).
  *
  * Keys are 18 random bytes, base64url (24 characters). Only their SHA-256 is kept: a dump of this process's
- * memory (or, later, of Redis) gives nobody a working key. The watch key a player was given is kept sealed with
- * their rejoin key, so a rejoin can answer it again without the matchmaker ever holding it in clear.
+ * memory (or, later, of Redis) gives nobody a working key. The watch and invite keys a player was given are kept
+ * sealed with their rejoin key, so a rejoin can answer them again without the matchmaker ever holding them in clear.
  */
 import { createHash } from 'node:crypto';
 import type { SeatKind } from '../game/seat-data.ts';
@@ -25,13 +25,16 @@ export function keyHash(key: string): string {
   return createHash('sha256').update(`huddle key\0${key}`).digest('hex');
 }
 
-/** The pad that seals a watch key under a rejoin key; a different domain from keyHash, so the hash does not open it. */
-function watchPad(rejoinKey: string): Buffer {
-  return createHash('sha256').update(`huddle watch pad\0${rejoinKey}`).digest();
+/**
+ * The pad that seals a watch (or invite) key under a rejoin key; a different domain from keyHash, so the hash does
+ * not open it, and a different domain per kind, so the two sealed keys do not share a pad.
+ */
+function sealPad(rejoinKey: string, kind: 'watch' | 'invite'): Buffer {
+  return createHash('sha256').update(`huddle ${kind} pad\0${rejoinKey}`).digest();
 }
 
-function xorPad(bytes: Uint8Array, rejoinKey: string): Uint8Array {
-  const pad = watchPad(rejoinKey);
+function xorPad(bytes: Uint8Array, rejoinKey: string, kind: 'watch' | 'invite' = 'watch'): Uint8Array {
+  const pad = sealPad(rejoinKey, kind);
   return bytes.map((b, i) => b ^ (pad[i] ?? 0));
 }
 
@@ -101,13 +104,20 @@ export class SeatBook {
 }
 
 /**
- * A game and its play-again successors. Every watch key handed out in any of them leads to the newest
+ * A game and its play-again successors. Every watch and invite key handed out in any of them leads to the newest
  * (`gameId`); moving the chain on moves them all at once.
  */
 export interface Chain {
   gameId: string;
   /** Hashes of the watch keys that lead here, so they go when the chain's last game is forgotten. */
   readonly watchHashes: Set<string>;
+  /** Hashes of the invite keys that lead here (docs/SEATS.md "Keys"), forgotten with the watch keys. */
+  readonly inviteHashes: Set<string>;
+}
+
+/** A new group: one game, no keys yet. */
+export function newChain(gameId: string): Chain {
+  return { gameId, watchHashes: new Set(), inviteHashes: new Set() };
 }
 
 /** Where a rejoin key leads: its seat in the newest game of its chain. */
@@ -116,11 +126,14 @@ export interface SeatKey {
   clientId: bigint;
   /** The watch key handed out with this rejoin key, sealed with it. */
   readonly sealedWatchKey: Uint8Array;
+  /** The invite key handed out with this rejoin key, sealed with it. */
+  readonly sealedInviteKey: Uint8Array;
 }
 
 export interface IssuedKeys {
   rejoinKey: string;
   watchKey: string;
+  inviteKey: string;
   rejoinHash: string;
 }
 
@@ -128,21 +141,31 @@ export interface IssuedKeys {
 export class KeyIndex {
   private readonly seats = new Map<string, SeatKey>();
   private readonly watches = new Map<string, Chain>();
+  private readonly invites = new Map<string, Chain>();
 
   /**
-   * A rejoin key for a player's seat and a watch key for their friends. Each player gets their own watch key (all
-   * lead to the same chain): with only hashes kept there is no shared one to hand out again. Returned once; the
-   * texts are not kept.
+   * A rejoin key for a player's seat, a watch key and an invite key for their friends. Each player gets their own
+   * watch and invite keys (all lead to the same chain): with only hashes kept there is no shared one to hand out
+   * again. Returned once; the texts are not kept.
    */
   issue(chain: Chain, clientId: bigint): IssuedKeys {
     const rejoinKey = newKey();
     const watchKey = newKey();
+    const inviteKey = newKey();
     const rejoinHash = keyHash(rejoinKey);
     const watchHash = keyHash(watchKey);
-    this.seats.set(rejoinHash, { gameId: chain.gameId, clientId, sealedWatchKey: xorPad(Buffer.from(watchKey, 'base64url'), rejoinKey) });
+    const inviteHash = keyHash(inviteKey);
+    this.seats.set(rejoinHash, {
+      gameId: chain.gameId,
+      clientId,
+      sealedWatchKey: xorPad(Buffer.from(watchKey, 'base64url'), rejoinKey),
+      sealedInviteKey: xorPad(Buffer.from(inviteKey, 'base64url'), rejoinKey, 'invite'),
+    });
     this.watches.set(watchHash, chain);
     chain.watchHashes.add(watchHash);
-    return { rejoinKey, watchKey, rejoinHash };
+    this.invites.set(inviteHash, chain);
+    chain.inviteHashes.add(inviteHash);
+    return { rejoinKey, watchKey, inviteKey, rejoinHash };
   }
 
   seat(rejoinKey: string): SeatKey | undefined {
@@ -157,23 +180,35 @@ export class KeyIndex {
     return this.watches.get(keyHash(watchKey));
   }
 
+  /** The chain an invite key leads to (its newest game), if any. */
+  invite(inviteKey: string): Chain | undefined {
+    return this.invites.get(keyHash(inviteKey));
+  }
+
   /** The watch key that was handed out with a rejoin key (only the rejoin key's holder can open it). */
   watchKeyOf(entry: SeatKey, rejoinKey: string): string {
     return Buffer.from(xorPad(entry.sealedWatchKey, rejoinKey)).toString('base64url');
   }
 
+  /** The invite key that was handed out with a rejoin key (only the rejoin key's holder can open it). */
+  inviteKeyOf(entry: SeatKey, rejoinKey: string): string {
+    return Buffer.from(xorPad(entry.sealedInviteKey, rejoinKey, 'invite')).toString('base64url');
+  }
+
   /**
-   * Drops the keys that still lead to a game being forgotten: its seats' rejoin keys, and its chain's watch keys
-   * if it is the chain's newest game. Keys that moved on to a newer game stay.
+   * Drops the keys that still lead to a game being forgotten: its seats' rejoin keys, and its chain's watch and
+   * invite keys if it is the chain's newest game. Keys that moved on to a newer game stay.
    */
   forgetGame(gameId: string, rejoinHashes: Iterable<string>, chain: Chain): void {
     for (const hash of rejoinHashes) if (this.seats.get(hash)?.gameId === gameId) this.seats.delete(hash);
     if (chain.gameId !== gameId) return;
     for (const hash of chain.watchHashes) this.watches.delete(hash);
     chain.watchHashes.clear();
+    for (const hash of chain.inviteHashes) this.invites.delete(hash);
+    chain.inviteHashes.clear();
   }
 
-  get size(): { seats: number; watches: number } {
-    return { seats: this.seats.size, watches: this.watches.size };
+  get size(): { seats: number; watches: number; invites: number } {
+    return { seats: this.seats.size, watches: this.watches.size, invites: this.invites.size };
   }
 }

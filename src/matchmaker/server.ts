@@ -10,6 +10,10 @@ import type { AnyElysia } from 'elysia';
 import { createApp, type MatchmakerApp } from './app.ts';
 import { GameRegistry } from './registry.ts';
 import { ResultsStore } from './results-store.ts';
+import { createEdge, type TlsReload, tokensInClear } from './edge/edge.ts';
+import { startReportListener } from './edge/report-listener.ts';
+import { checkGamePorts, checkListenHost, listenFailure, StartupCheckError } from './edge/startup-checks.ts';
+import type { ClientAddressOf } from './http.ts';
 
 export interface ServeOptions {
   config: Config;
@@ -28,6 +32,8 @@ export interface ServerContext {
   registry: GameRegistry;
   log: Logger;
   gameHost: string;
+  /** The client address every per-address limit uses (the forwarded one only from a trusted proxy). */
+  clientAddress: ClientAddressOf;
 }
 
 export interface ServerExtension {
@@ -38,8 +44,14 @@ export interface ServerExtension {
 }
 
 export interface RunningServer {
-  /** The URL the server listens on, e.g. http://0.0.0.0:8080 (the real port when 0 was asked). */
+  /** The URL the server listens on, e.g. http://0.0.0.0:8080 or https://… under TLS (the real port when 0 was asked). */
   url: string;
+  /** Whether it serves HTTPS/WSS (--tls-cert/--tls-key). */
+  tls: boolean;
+  /** No TLS on an address beyond loopback: connect tokens (which carry the connection's keys) travel in clear. */
+  tokensInClear: boolean;
+  /** SIGHUP: re-reads the certificate and key; on failure the previous pair keeps being served. */
+  reloadTls(): TlsReload;
   /** The same server reached over loopback: what local tools and game workers use. */
   localUrl: string;
   port: number;
@@ -63,11 +75,22 @@ function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/**
+ * Starts serving. A setting that cannot work on this machine (bad --host, a game port or --port in use, an
+ * unreadable or invalid TLS pair) throws a StartupCheckError whose message is one line for the CLI (exit 2).
+ */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { config } = options;
   const log = options.log ?? silentLogger;
+  const created = createEdge(config, log);
+  if (!created.ok) throw new StartupCheckError(created.error);
+  const edge = created.edge;
+  await checkListenHost(config.host);
+  // Only real workers bind the game ports; a test's fake launcher binds nothing, so there is nothing to check.
+  if (options.launcher === undefined) await checkGamePorts(config.host, config.gamePorts);
   const store = new ResultsStore(config.dataDir);
   let localUrl = '';
+  let reportBase = '';
   const registry = new GameRegistry({
     settings: {
       maxGames: config.maxGames,
@@ -83,39 +106,42 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       heartbeatIntervalMs: heartbeatIntervalMs(config),
       rejoinGraceSeconds: config.rejoinGraceSeconds,
       maxSpectators: config.maxSpectators,
+      ticketsPerGame: config.ticketsPerGame,
     },
     launcher: options.launcher ?? new BunWorkerLauncher(),
     store,
     // Workers report over loopback: the report route never needs to be reachable from outside.
-    reportUrl: (gameId) => `${localUrl}/internal/games/${encodeURIComponent(gameId)}/report`,
+    reportUrl: (gameId) => `${reportBase}/internal/games/${encodeURIComponent(gameId)}/report`,
     log,
   });
-  const extension = options.extend?.({ config, registry, log, gameHost: loopbackHostFor(config.host).replace(/^\[|\]$/g, '') }) ?? {};
+  const extension = options.extend?.({ config, registry, log, gameHost: loopbackHostFor(config.host).replace(/^\[|\]$/g, ''), clientAddress: edge.clientAddress }) ?? {};
   const app = createApp({
     config,
     registry,
     store,
     log,
-    ...(extension.plugins ? { plugins: extension.plugins } : {}),
-    ...(extension.extraMetrics ? { extraMetrics: extension.extraMetrics } : {}),
+    clientAddress: edge.clientAddress,
+    // The edge first: its hook resolves each request's origin before any route reads it.
+    plugins: [edge.plugin(), ...(extension.plugins ?? [])],
+    extraMetrics: [...(extension.extraMetrics ?? []), () => edge.metrics()],
   });
+  let listener;
   try {
-    app.listen({
-      hostname: config.host,
-      port: config.port,
-      // Bun's own limit answers with a bare 413; keep it well above ours so ours (JSON) answers first.
-      maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
-    });
+    // Bun's own limit answers with a bare 413; keep it well above ours so ours (JSON) answers first.
+    listener = edge.listen(app, Math.max(config.maxBodyBytes * 4, 1024 * 1024));
   } catch (error) {
     store.close();
-    throw error;
+    throw listenFailure(error, config.host, config.port) ?? error;
   }
-  const server = app.server;
-  if (!server) throw new Error('the HTTP server did not start');
+  const server = listener.server;
   app.attachServer(server);
   const port = server.port ?? config.port;
-  localUrl = `http://${loopbackHostFor(config.host)}:${port}`;
-  const url = `http://${urlHost(config.host)}:${port}`;
+  const scheme = edge.tls ? 'https' : 'http';
+  localUrl = `${scheme}://${loopbackHostFor(config.host)}:${port}`;
+  const url = `${scheme}://${urlHost(config.host)}:${port}`;
+  // Workers report over plain loopback HTTP: under TLS to a listener of their own (the certificate names the public host).
+  const reports = edge.tls ? startReportListener((request) => app.handle(request)) : undefined;
+  reportBase = reports ? `http://127.0.0.1:${reports.port}` : localUrl;
   const sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -126,11 +152,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await registry.drain(reason);
       clearInterval(sweeper);
       await extension.stop?.();
-      await app.stop(true);
+      await edge.stop();
+      await reports?.stop(true);
       store.close();
       log.info('server.stopped', {});
     })();
     return stopping;
   };
-  return { url, localUrl, port, app, registry, store, stop };
+  return {
+    url,
+    localUrl,
+    port,
+    tls: edge.tls,
+    tokensInClear: tokensInClear(config.host, edge.tls),
+    reloadTls: () => edge.reloadTls(),
+    app,
+    registry,
+    store,
+    stop,
+  };
 }

@@ -54,7 +54,11 @@ export function mintConnectToken(request: MintRequest): MintedToken {
   };
 }
 
-/** Client ids for one game: random 64-bit, non-zero, never repeated within the game. */
+/**
+ * Client ids for one game: random 64-bit, non-zero, never repeated within the game. One is drawn per seat only
+ * (never per refused request), and a game keeps at most `maxSeatsPerGame` seats (registry.ts), so this set is
+ * bounded with them (384 ids at the defaults).
+ */
 export class ClientIds {
   private readonly used = new Set<bigint>();
 

@@ -125,7 +125,7 @@ async function main(env: WorkerEnv): Promise<void> {
     }, 1000 / TICK_HZ),
     setInterval(() => {
       const tick = tickTimer.take();
-      post({ type: 'heartbeat', players: session.playerCount, phase: session.phase, ...(tick ? { tick } : {}) });
+      post({ type: 'heartbeat', players: session.playerCount, phase: session.phase, ...(tick ? { tick } : {}), seats: session.seatStates() });
     }, env.heartbeatIntervalMs),
   );
   post({ type: 'ready', port: socket.localPort });

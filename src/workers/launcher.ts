@@ -12,7 +12,7 @@
  *   posts `fatal` or an invalid message, or ends without saying `exiting` is ended and reported with a failure
  *   cause. Exit codes are never read: after terminate() they are 0 or 1 at random (DESIGN.md section 10).
  */
-import type { GameReport, TickStats, WorkerExitReason, WorkerPhase } from './messages.ts';
+import type { GameReport, SeatState, TickStats, WorkerExitReason, WorkerPhase } from './messages.ts';
 import { parseWorkerMessage } from './messages.ts';
 import { encodeWorkerEnv, type WorkerEnv } from './worker-env.ts';
 
@@ -45,7 +45,7 @@ export const FAILURE_CAUSES: ReadonlySet<ExitCause> = new Set([
 
 export type LauncherEvent =
   | { type: 'ready'; port: number }
-  | { type: 'heartbeat'; players: number; phase: WorkerPhase; tick?: TickStats }
+  | { type: 'heartbeat'; players: number; phase: WorkerPhase; tick?: TickStats; seats?: SeatState[] }
   /** `count` is the seats taken (connected and held for a rejoin); `spectators` the watchers connected. */
   | { type: 'players'; count: number; names?: string[]; spectators?: number }
   /** A seat is gone for good (left on purpose, or its rejoin grace ran out): a rejoin for it is refused. */
@@ -177,8 +177,8 @@ class SupervisedWorker implements GameHandle {
       case 'heartbeat':
         // Before ready the start timeout is what counts, and the documented order is ready first.
         if (this.ready) {
-          const { players, phase, tick } = message;
-          this.emit(tick ? { type: 'heartbeat', players, phase, tick } : { type: 'heartbeat', players, phase });
+          const { players, phase, tick, seats } = message;
+          this.emit({ type: 'heartbeat', players, phase, ...(tick ? { tick } : {}), ...(seats ? { seats } : {}) });
         }
         return;
       case 'players':

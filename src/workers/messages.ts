@@ -83,6 +83,10 @@ export const TickStats = Type.Object(
 );
 export type TickStats = Static<typeof TickStats>;
 
+/** A held player seat as the game sees it, for the admin view: connected or away, and its round-trip time. */
+export const SeatState = Type.Object({ name: Type.String({ maxLength: 96 }), connected: Type.Boolean(), pingMs: Millis }, strict);
+export type SeatState = Static<typeof SeatState>;
+
 export const WorkerToMatchmaker = Type.Union([
   /** Posted once, after the UDP socket is bound; `port` must be the one given in HUDDLE_GAME_PORT. */
   Type.Object({ type: Type.Literal('ready'), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, strict),
@@ -94,6 +98,8 @@ export const WorkerToMatchmaker = Type.Union([
       phase: literalUnion(WORKER_PHASES),
       /** Game-loop tick durations since the previous heartbeat, for capacity planning and /metrics. */
       tick: Type.Optional(TickStats),
+      /** The held player seats (the admin view shows who is connected and each ping). */
+      seats: Type.Optional(Type.Array(SeatState, { maxItems: 256 })),
     },
     strict,
   ),

@@ -59,11 +59,12 @@ export async function startHuddle(flags: string[], games = 4): Promise<Huddle> {
   };
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more chromium flags, e.g. `--ignore-certificate-errors-spki-list=…` for a test certificate. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
     // launch() gives every run a fresh temporary --user-data-dir of its own (it refuses one passed in args).
     timeout: 30_000,
   });

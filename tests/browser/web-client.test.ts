@@ -60,9 +60,10 @@ describe.skipIf(!enabled)('the web client in Chromium', () => {
     expect(passcode).toMatch(/^[0-9A-Z]{6}$/);
     expect(await a.page.getByTestId('host-controls').isVisible()).toBe(true);
 
-    // Page B (phone) opens the share link: the passcode is filled in.
+    // The share link is the invite link (tests/browser/admin.test.ts follows one); page B (phone) opens a
+    // passcode link: the passcode is filled in.
     const shareLink = await a.page.getByTestId('share-link').inputValue();
-    expect(shareLink).toBe(`${url}/?code=${passcode}`);
+    expect(shareLink).toMatch(new RegExp(`^${url}/\\?invite=[A-Za-z0-9_-]{24}$`));
     const b = await open(PHONE, `/?code=${passcode}`);
     expect(await b.page.getByTestId('passcode-input').inputValue()).toBe(passcode);
     await shot(b.page, 'home-390');

@@ -33,7 +33,7 @@ describe('passcode guessing against a real server', () => {
   test('per address: the burst, then the refill rate; 429 with Retry-After; the right code is refused too', async () => {
     // 120 per minute = a burst of 120, then 2 per second.
     const perMinute = 120;
-    const { url, passcode } = await withGame({ joinFailuresPerAddress: perMinute, joinFailuresGlobal: 1_000_000 });
+    const { url, passcode } = await withGame({ joinFailuresPerAddress: perMinute, joinFailuresPerPrefix: 1_000_000, joinFailuresGlobal: 1_000_000 });
     expect((await join(url, passcode)).status).toBe(200);
     const tally = await guess({ url, seconds: 3, concurrency: 8, random: seededRandom(1), avoid: new Set([passcode]) });
 
@@ -54,7 +54,7 @@ describe('passcode guessing against a real server', () => {
 
   test('out of attempts, even the right passcode is refused (no oracle while limited)', async () => {
     // 3 per minute: a token comes back only every 20 s, so no refill can slip in before the right guess.
-    const { url, passcode } = await withGame({ joinFailuresPerAddress: 3, joinFailuresGlobal: 1_000_000 });
+    const { url, passcode } = await withGame({ joinFailuresPerAddress: 3, joinFailuresPerPrefix: 1_000_000, joinFailuresGlobal: 1_000_000 });
     const wrong = passcode === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA';
     for (let i = 0; i < 3; i++) expect((await join(url, wrong)).status).toBe(404);
     expect((await join(url, wrong)).status).toBe(429);
@@ -65,7 +65,7 @@ describe('passcode guessing against a real server', () => {
   }, 20_000);
 
   test('globally: a lower global limit holds one address to it, with the wait it implies', async () => {
-    const { url, passcode } = await withGame({ joinFailuresPerAddress: 100_000, joinFailuresGlobal: 6 });
+    const { url, passcode } = await withGame({ joinFailuresPerAddress: 100_000, joinFailuresPerPrefix: 100_000, joinFailuresGlobal: 6 });
     const tally = await guess({ url, seconds: 1, concurrency: 8, random: seededRandom(2), avoid: new Set([passcode]) });
     expect([...tally.other]).toEqual([]);
     expect(tally.checked).toBe(6);
@@ -76,8 +76,9 @@ describe('passcode guessing against a real server', () => {
     expect(Math.max(...waits)).toBeLessThanOrEqual(10);
   }, 20_000);
 
-  test('globally across many addresses: the total checked stays at the global budget', async () => {
-    // The header-addressed app plays 200 clients; its limiter runs on a hand clock, so the budget is exact.
+  test('globally across many addresses: the total checked stays at the global budget plus the newcomers\' one', async () => {
+    // The header-addressed app plays 200 clients, each in a /24 of its own; its limiter runs on a hand clock, so
+    // the budget is exact. The newcomers' budget defaults to the global figure (src/matchmaker/rate-limit.ts).
     const t = testApp({ perAddress: 5, global: 50 });
     const random = seededRandom(3);
     let checked = 0;
@@ -86,7 +87,7 @@ describe('passcode guessing against a real server', () => {
       const response = await t.app.handle(
         new Request('http://localhost/api/games/join', {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-test-client': `198.51.100.${client}` },
+          headers: { 'content-type': 'application/json', 'x-test-client': `198.51.${client}.1` },
           body: JSON.stringify({ passcode: wrongPasscode(random, new Set()), name: 'bot' }),
         }),
       );
@@ -95,18 +96,21 @@ describe('passcode guessing against a real server', () => {
       else throw new Error(`unexpected ${response.status}`);
     };
     for (let round = 0; round < 3; round++) for (let client = 0; client < 200; client++) await attempt(client);
-    expect(checked).toBe(50);
-    expect(limited).toBe(550);
-    // Six seconds later the global bucket has refilled five tokens (50 per minute) and no more.
+    // The first 50 clients spend the global budget; the next 50, newcomers then, spend the newcomers' budget; from
+    // there every guess is refused: the first 100 clients are suspects, the other 100 newcomers without a budget.
+    expect(checked).toBe(100);
+    expect(limited).toBe(500);
+    // Six seconds later each bucket has refilled five tokens (50 per minute) and no more: five guesses from anyone,
+    // five more from the clients that were never checked.
     t.clock.now += 6_000;
     for (let client = 0; client < 200; client++) await attempt(client);
-    expect(checked).toBe(55);
+    expect(checked).toBe(110);
   });
 
   test('the expected-finds formula', () => {
     expect(PASSCODE_ALPHABET.length ** PASSCODE_LENGTH).toBe(2 ** 30);
-    // Defaults: 300 checked per minute globally, 32 live games.
+    // Defaults: 300 checked per minute globally and 300 from newcomers once that is spent, 32 live games.
     expect(expectedFindsPerDay(300, 32)).toBeCloseTo((300 * 1440 * 32) / 2 ** 30, 12);
-    expect(expectedFindsPerDay(300, 32)).toBeLessThan(0.013);
+    expect(expectedFindsPerDay(300 + 300, 32)).toBeLessThan(0.026);
   });
 });

@@ -9,7 +9,7 @@ import { json, testApp } from './support/app.ts';
 import { type Answer, call, expectError } from './support/http.ts';
 
 const TICKET = ['connectToken', 'expiresAt', 'gameId', 'name', 'port', 'relayUrl', 'role', 'serverAddress'];
-const SEAT_TICKET = [...TICKET, 'passcode', 'rejoinKey', 'watchKey'].sort();
+const SEAT_TICKET = [...TICKET, 'inviteUrl', 'passcode', 'rejoinKey', 'watchKey'].sort();
 
 interface Seat {
   gameId: string;

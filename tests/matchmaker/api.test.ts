@@ -20,6 +20,7 @@ describe('HTTP API: the happy path', () => {
       'connectToken',
       'expiresAt',
       'gameId',
+      'inviteUrl',
       'maxPlayers',
       'name',
       'passcode',

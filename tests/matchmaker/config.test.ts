@@ -26,9 +26,12 @@ describe('parseConfig', () => {
       lobbyTimeoutSeconds: 300,
       roundSeconds: 120,
       createToken: undefined,
+      adminToken: undefined,
       maxBodyBytes: 16384,
       joinFailuresPerAddress: 10,
       joinFailuresGlobal: 300,
+      joinFailuresPerPrefix: 30,
+      ticketsPerGame: 60,
       tokenExpirySeconds: 30,
       workerStartTimeoutMs: 5000,
       heartbeatTimeoutMs: 3000,
@@ -38,7 +41,25 @@ describe('parseConfig', () => {
       relayIdleSeconds: 20,
       rejoinGraceSeconds: 60,
       maxSpectators: 16,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      publicUrl: undefined,
+      trustProxy: [],
+      maxConnectionsPerAddress: 256,
     });
+  });
+
+  test('edge settings: TLS files both or neither, --public-url normalized, --trust-proxy CIDRs canonical', () => {
+    const config = ok(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--trust-proxy', '10.0.0.0/8, ::1,192.168.1.7', '--max-connections-per-address', '0'], {
+      HUDDLE_PUBLIC_URL: 'HTTPS://Games.Example.org:8443',
+    });
+    expect(config).toMatchObject({ tlsCert: 'c.pem', tlsKey: 'k.pem', publicUrl: 'https://games.example.org:8443/', maxConnectionsPerAddress: 0 });
+    expect(config.trustProxy).toEqual(['10.0.0.0/8', '::1/128', '192.168.1.7/32']);
+    expect(ok([], { HUDDLE_TRUST_PROXY: 'fd00::/8' }).trustProxy).toEqual(['fd00::/8']);
+    expect(error(['--tls-cert', 'c.pem'])).toBe('--tls-cert needs --tls-key too (both or neither)');
+    expect(error([], { HUDDLE_TLS_KEY: 'k.pem' })).toBe('--tls-key needs --tls-cert too (both or neither)');
+    expect(error(['--trust-proxy', '10.0.0.0/8,300.1.1.1'])).toMatch(/^invalid --trust-proxy "10\.0\.0\.0\/8,300\.1\.1\.1": "300\.1\.1\.1" is not an IPv4 or IPv6 address or CIDR$/);
+    expect(error([], { HUDDLE_PUBLIC_URL: 'https://x.example/path' })).toMatch(/^invalid HUDDLE_PUBLIC_URL /);
   });
 
   test('every setting is a flag and a HUDDLE_ variable; the flag wins', () => {

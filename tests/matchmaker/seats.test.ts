@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { type Chain, KeyIndex, keyHash, newKey, SeatBook, uniqueName } from '../../src/matchmaker/seats.ts';
+import { type Chain, KeyIndex, keyHash, newChain, newKey, SeatBook, uniqueName } from '../../src/matchmaker/seats.ts';
 
 describe('keys', () => {
   test('18 random bytes as 24 base64url characters, never repeated; the hash is not the key in any encoding', () => {
@@ -65,7 +65,7 @@ describe('SeatBook', () => {
 });
 
 describe('KeyIndex', () => {
-  const chain = (gameId: string): Chain => ({ gameId, watchHashes: new Set() });
+  const chain = (gameId: string): Chain => newChain(gameId);
 
   test('a rejoin key leads to its seat, a watch key to its chain; neither is the other; the watch key comes back only with the rejoin key', () => {
     const index = new KeyIndex();
@@ -99,6 +99,6 @@ describe('KeyIndex', () => {
     expect(index.seat(b.rejoinKey)).toBeUndefined();
     expect(index.watch(b.watchKey)?.gameId).toBe('g2');
     index.forgetGame('g2', [a.rejoinHash], c);
-    expect(index.size).toEqual({ seats: 0, watches: 0 });
+    expect(index.size).toEqual({ seats: 0, watches: 0, invites: 0 });
   });
 });

@@ -1,10 +1,13 @@
 /**
- * `/api/games`: create, join by passcode, rejoin a seat, watch, play again, public status and results. Thin: the
+ * `/api/games`: create, join by passcode or invite link, rejoin a seat, watch, play again, public status and results. Thin: the
  * service and registry decide. Request bodies are never logged (they carry passcodes and keys).
  */
 import { Elysia } from 'elysia';
+import { GameError } from '../errors.ts';
 import { BODY_ERRORS, type ClientAddressOf, errorResponses } from '../http.ts';
+import type { SeatTicket as SeatTicketValue } from '../registry.ts';
 import { bearerToken } from '../secrets.ts';
+import { publicBase, relayUrlOf } from '../edge/public-url.ts';
 import { CreatedGame, CreateGameBody, GameIdParams, GameResults, GameStatus, JoinGameBody, RejoinBody, SeatTicket, WatchBody, WatchTicket } from './model.ts';
 import type { GamesService } from './service.ts';
 
@@ -14,14 +17,22 @@ export interface GamesControllerOptions {
   clientAddress: ClientAddressOf;
 }
 
-/** Where browsers reach a game: the WebSocket relay on this same server. */
+/** Where browsers reach a game: the WebSocket relay on this same server, at the public base (wss:// under https). */
 export function relayUrlFor(request: Request, gameId: string): string {
-  const url = new URL(request.url);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.pathname = '/relay';
-  url.search = `?game=${encodeURIComponent(gameId)}`;
-  url.hash = '';
+  return relayUrlOf(publicBase(request), gameId);
+}
+
+/** The invite link to share: the web client's page with `?invite=KEY`, on the public base (--public-url, or the request's). */
+export function inviteUrlFor(request: Request, inviteKey: string): string {
+  const url = new URL('/', publicBase(request));
+  url.search = `?invite=${encodeURIComponent(inviteKey)}`;
   return url.href;
+}
+
+/** A player's seat as answered: the invite key becomes the link, and the relay URL is added. */
+function seatAnswer<T extends SeatTicketValue>(request: Request, ticket: T): Omit<T, 'inviteKey'> & { relayUrl: string; inviteUrl: string } {
+  const { inviteKey, ...rest } = ticket;
+  return { ...rest, relayUrl: relayUrlFor(request, ticket.gameId), inviteUrl: inviteUrlFor(request, inviteKey) };
 }
 
 export function gamesController({ service, maxPlayers, clientAddress }: GamesControllerOptions) {
@@ -31,7 +42,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
       async ({ body, request, status }) => {
         service.authorizeCreate(bearerToken(request.headers.get('authorization')));
         const game = await service.create(body);
-        return status(201, { ...game, relayUrl: relayUrlFor(request, game.gameId) });
+        return status(201, seatAnswer(request, game));
       },
       {
         body: CreateGameBody(maxPlayers),
@@ -52,7 +63,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
           tags: ['games'],
           summary: 'Create a game',
           description:
-            "Starts a game server on its own UDP port and answers once it is ready, with the passcode to share and the host's seat: its connect token, a `rejoinKey` that reopens the seat (keep it private) and a `watchKey` for spectators. The creator is the host. When the server has a create token, send it as `Authorization: Bearer <token>`.",
+            "Starts a game server on its own UDP port and answers once it is ready, with the passcode to read aloud, the `inviteUrl` to share and the host's seat: its connect token, a `rejoinKey` that reopens the seat (keep it private) and a `watchKey` for spectators. The creator is the host. When the server has a create token, send it as `Authorization: Bearer <token>`.",
           security: [{}, { createToken: [] }],
         },
       },
@@ -61,9 +72,15 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
       '/join',
       ({ body, request }) => {
         const ticket = service.join(clientAddress(request), body);
-        return { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) };
+        return seatAnswer(request, ticket);
       },
       {
+        // Before validation: the schema's union would otherwise strip the extra field and take the first form.
+        transform: ({ body }) => {
+          if (typeof body === 'object' && body !== null && 'passcode' in body && 'invite' in body) {
+            throw new GameError('validation_failed', 'body: send a passcode or an invite, not both');
+          }
+        },
         body: JoinGameBody,
         response: {
           200: SeatTicket,
@@ -72,17 +89,19 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
             invalid_name: 'The name is empty once cleaned',
             invalid_passcode: 'A passcode has 6 characters (a length hint: not counted as a guess)',
             wrong_passcode: 'No game has that passcode',
+            unknown_invite: 'No game has that invite link (counted against no budget)',
             game_started: 'The game has already started',
             game_full: 'The game is full',
-            rate_limited: 'Too many failed attempts from this address or overall; see Retry-After',
+            game_over: "The invite link's game has ended",
+            rate_limited: 'Too many failed passcode attempts from this address or overall; see Retry-After (never for an invite)',
           }),
         },
         parse: 'json',
         detail: {
           tags: ['games'],
-          summary: 'Join a game by passcode',
+          summary: 'Join a game by passcode or invite link',
           description:
-            'A new seat in a game still in its lobby: a connect token, the seat\'s `name` (made unique in the game: a second "Ada" is "Ada (2)"), a `rejoinKey` that reopens the seat (keep it private) and a `watchKey` for spectators. Wrong passcodes spend the guess budget (per address and global; 429 with Retry-After once spent, even for the right passcode).',
+            'A new seat in a game still in its lobby: a connect token, the seat\'s `name` (made unique in the game: a second "Ada" is "Ada (2)"), a `rejoinKey` that reopens the seat (keep it private), a `watchKey` for spectators and an `inviteUrl` to pass on. Send `{passcode, name}` or `{invite, name}` (the key of an invite link), never both. Wrong passcodes spend the guess budget (per address and global; 429 with Retry-After once spent, even for the right passcode). An invite is never held back by the guess budget, and an unknown one spends none of it.',
         },
       },
     )
@@ -90,7 +109,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
       '/rejoin',
       ({ body, request }) => {
         const ticket = service.rejoin(clientAddress(request), body.rejoinKey);
-        return { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) };
+        return seatAnswer(request, ticket);
       },
       {
         body: RejoinBody,
@@ -144,7 +163,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
       '/again',
       async ({ body, request, status }) => {
         const ticket = await service.again(clientAddress(request), body.rejoinKey);
-        return status(201, { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) });
+        return status(201, seatAnswer(request, ticket));
       },
       {
         body: RejoinBody,

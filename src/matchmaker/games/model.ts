@@ -43,17 +43,33 @@ export function CreateGameBody(maxPlayers: number) {
   );
 }
 
-export const JoinGameBody = t.Object(
-  {
-    passcode: t.String({
-      minLength: 1,
-      maxLength: 32,
-      description: `The ${PASSCODE_LENGTH}-character passcode; case-insensitive, I/L read as 1 and O as 0, spaces and dashes ignored`,
-      examples: ['K7M2QX'],
-    }),
-    name: DisplayName,
-  },
-  { additionalProperties: false, examples: [{ passcode: 'k7m2qx', name: 'Bob' }] },
+const InviteKey = t.String({
+  ...keyDoc,
+  description: 'The key of an invite link (`/?invite=KEY`, 18 random bytes, base64url): joins without the passcode and is never held back by the guess budget.',
+  examples: ['Hn2pQ5wE8rT1yU4iO7aS0dFg'],
+});
+
+/** Exactly one of passcode and invite: each form forbids the other's field. */
+export const JoinGameBody = t.Union(
+  [
+    t.Object(
+      {
+        passcode: t.String({
+          minLength: 1,
+          maxLength: 32,
+          description: `The ${PASSCODE_LENGTH}-character passcode; case-insensitive, I/L read as 1 and O as 0, spaces and dashes ignored`,
+          examples: ['K7M2QX'],
+        }),
+        name: DisplayName,
+      },
+      { additionalProperties: false, title: 'By passcode', examples: [{ passcode: 'k7m2qx', name: 'Bob' }] },
+    ),
+    t.Object(
+      { invite: InviteKey, name: DisplayName },
+      { additionalProperties: false, title: 'By invite link', examples: [{ invite: 'Hn2pQ5wE8rT1yU4iO7aS0dFg', name: 'Bob' }] },
+    ),
+  ],
+  { description: 'Join with the passcode or with the key of an invite link (exactly one of them)' },
 );
 
 export const RejoinBody = t.Object({ rejoinKey: RejoinKey }, { additionalProperties: false, examples: [{ rejoinKey: 'mQ3v9Zt0cY2aLx8bN1sE4kPw' }] });
@@ -87,6 +103,11 @@ const seatFields = {
     examples: ['mQ3v9Zt0cY2aLx8bN1sE4kPw'],
   }),
   watchKey: t.String({ description: 'Lets others watch (POST /api/games/watch); this is what a watch link carries', examples: ['Zk4rT7uWq1eYb0nC3xV8sLdA'] }),
+  inviteUrl: t.String({
+    description:
+      "The link to share: `<public base>/?invite=KEY` opens the web client's join; `POST /api/games/join {invite, name}` joins with its key. It leads to the group's newest game (after a play again, the new one).",
+    examples: ['http://localhost:8080/?invite=Hn2pQ5wE8rT1yU4iO7aS0dFg'],
+  }),
 };
 
 const exampleTicket = {
@@ -97,7 +118,12 @@ const exampleTicket = {
   connectToken: 'AAEC…',
   expiresAt: '2025-01-01T12:00:30.000Z',
 };
-const exampleKeys = { passcode: 'K7M2QX', rejoinKey: 'mQ3v9Zt0cY2aLx8bN1sE4kPw', watchKey: 'Zk4rT7uWq1eYb0nC3xV8sLdA' };
+const exampleKeys = {
+  passcode: 'K7M2QX',
+  rejoinKey: 'mQ3v9Zt0cY2aLx8bN1sE4kPw',
+  watchKey: 'Zk4rT7uWq1eYb0nC3xV8sLdA',
+  inviteUrl: 'http://localhost:8080/?invite=Hn2pQ5wE8rT1yU4iO7aS0dFg',
+};
 
 export const SeatTicket = t.Object(
   { ...ticketFields, ...seatFields },

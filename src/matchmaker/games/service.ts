@@ -25,6 +25,7 @@ const JOIN_OUTCOME: Partial<Record<GameError['code'], JoinOutcome>> = {
   game_started: 'started',
   game_full: 'full',
   invalid_name: 'invalid_name',
+  too_many_tickets: 'too_many_tickets',
 };
 
 /** The codes that mean "nothing has that passcode or key": a wrong guess. */
@@ -69,14 +70,37 @@ export class GamesService {
     return this.registry.create(request);
   }
 
-  /** Join by passcode, refused with 429 while the address (or everyone) has used up its failed attempts. */
-  join(address: string, request: { passcode: string; name: string }): SeatTicket {
+  /**
+   * Join by passcode, refused with 429 while the address (or everyone) has used up its failed attempts; or by
+   * invite key, which no guess budget holds back (docs/SEATS.md "Keys"): 2^144 keys leave nothing to guess, so a
+   * botnet that spent every passcode budget cannot keep out a friend holding the link. An unknown invite is
+   * counted in /metrics, never against a budget an honest player shares; its log line (`invite.refused`) is
+   * sampled like every client-caused line.
+   */
+  join(address: string, request: { passcode: string; name: string } | { invite: string; name: string }): SeatTicket {
+    if ('invite' in request) return this.joinByInvite(address, request);
     // A length hint before the budget: it is not a guess, and the player should hear about the typo even when limited.
     if (!hasPasscodeLength(request.passcode)) {
       this.metrics.join('invalid_passcode');
       throw new GameError('invalid_passcode', `A passcode has ${PASSCODE_LENGTH} characters`);
     }
     return this.guarded('join', address, () => this.registry.join(request));
+  }
+
+  private joinByInvite(address: string, request: { invite: string; name: string }): SeatTicket {
+    let ticket: SeatTicket;
+    try {
+      ticket = this.registry.joinByInvite(request);
+    } catch (error) {
+      if (error instanceof GameError) {
+        this.metrics.seatRequest('invite', error.code === 'unknown_invite' ? 'unknown_key' : error.code === 'game_over' ? 'game_over' : 'refused');
+        this.log.info('invite.refused', { address, code: error.code });
+      }
+      throw error;
+    }
+    this.metrics.seatRequest('invite', 'ok');
+    this.log.info('invite.ok', { gameId: ticket.gameId, address });
+    return ticket;
   }
 
   /** A fresh ticket for the caller's own seat. */
@@ -110,10 +134,13 @@ export class GamesService {
   private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => T): T;
   private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => Promise<T>): Promise<T>;
   private guarded<T extends { gameId: string }>(route: Route, address: string, run: () => T | Promise<T>): T | Promise<T> {
-    const wait = this.limiter.retryAfterSeconds(address);
+    const decision = this.limiter.decide(address);
+    const wait = decision.allowed ? 0 : decision.retryAfterSeconds;
     const limited = (): never => {
       this.count(route, 'rate_limited', 'rate_limited');
-      this.log.warn(`${route}.rate_limited`, { address, count: wait });
+      if (!decision.allowed) this.metrics.guessRefused(decision.scope);
+      // Rate-limited per event name by the logger (src/log.ts): a flood writes a few lines and a count.
+      this.log.warn(`${route}.rate_limited`, { address, count: wait, reason: decision.allowed ? null : decision.scope });
       throw new GameError('rate_limited', `too many failed attempts; try again in ${wait} s`, { 'Retry-After': String(wait) });
     };
     if (wait > 0 && route === 'join') return limited();
@@ -121,7 +148,11 @@ export class GamesService {
       if (error instanceof GameError && wait > 0 && GUESS_MISSES.has(error.code)) return limited();
       if (error instanceof GameError) {
         if (GUESS_MISSES.has(error.code)) this.limiter.recordFailure(address);
-        const seatOutcome: SeatOutcome = GUESS_MISSES.has(error.code) ? 'unknown_key' : error.code === 'game_over' ? 'game_over' : 'refused';
+        const seatOutcome: SeatOutcome = GUESS_MISSES.has(error.code)
+          ? 'unknown_key'
+          : error.code === 'game_over' || error.code === 'too_many_tickets'
+            ? error.code
+            : 'refused';
         this.count(route, JOIN_OUTCOME[error.code] ?? 'unavailable', seatOutcome);
         this.log.info(`${route}.refused`, { address, code: error.code });
       }

@@ -1,6 +1,6 @@
 import type { ServerContext, ServerExtension } from '../server.ts';
 import { createRelay, type Relay } from './relay.ts';
-import type { RelayLimits } from './relay-model.ts';
+import { relayCaps, type RelayLimits } from './relay-model.ts';
 import { relayRoutes } from './relay-routes.ts';
 
 /**
@@ -13,10 +13,9 @@ export function relayExtension(options: { limits?: Partial<RelayLimits>; onRelay
     const relay = createRelay({
       resolveGame: (gameId) => registry.resolveLive(gameId),
       gameHost,
-      // Room for every player and spectator of every game twice over (a rejoin may overlap its old tunnel).
+      // Per game its seats, spectators and rejoin overlaps; per address never more than half of anything.
       limits: {
-        maxSockets: config.maxGames * (config.maxPlayers + config.maxSpectators) * 2,
-        maxSocketsPerAddress: config.relayMaxPerAddress,
+        ...relayCaps(config),
         framesPerSecond: config.relayFramesPerSecond,
         burstFrames: config.relayFramesPerSecond * 2,
         idleTimeoutMs: config.relayIdleSeconds * 1000,

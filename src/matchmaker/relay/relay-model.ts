@@ -19,6 +19,16 @@ export interface RelayLimits {
    * it, one client knowing any live game id could hold every tunnel of `maxSockets` and lock all web players out.
    */
   maxSocketsPerAddress: number;
+  /**
+   * Tunnels open at once to one game: its seats, its spectators and slack for rejoins that overlap their old tunnel.
+   * One game (an attacker's own, say) can never take the tunnels another game's players need.
+   */
+  maxSocketsPerGame: number;
+  /**
+   * Tunnels one client address may hold to one game: half of `maxSocketsPerGame`, so the other half still covers
+   * every player seat of that game whoever holds its id.
+   */
+  maxSocketsPerAddressPerGame: number;
   /** Sustained client→game frames per second per tunnel (netcode sends ~10–60/s in play). */
   framesPerSecond: number;
   /** Frames a tunnel may send in a burst above the rate. */
@@ -28,21 +38,46 @@ export interface RelayLimits {
    * is closed with 4429: a short burst costs a few frames, a sustained flood costs the tunnel.
    */
   floodCloseAfterDrops: number;
-  /** No forwarded frame either way for this long closes the tunnel; netcode keeps a live connection busy at 10 Hz. */
+  /**
+   * Nothing from the game for this long closes the tunnel. Only the game's datagrams count: netcode keeps a live
+   * connection busy at 10 Hz both ways, and a client whose frames the game never answers is not playing.
+   */
   idleTimeoutMs: number;
   /** Frames queued while the tunnel's UDP socket is still binding; more are dropped. */
   pendingFrames: number;
 }
 
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = {
-  maxSockets: 512,
+  maxSockets: 1024,
   maxSocketsPerAddress: 64,
+  // Unless set, the per-game caps are the global and per-address ones (see Relay); relayCaps sets them.
+  maxSocketsPerGame: 1024,
+  maxSocketsPerAddressPerGame: 64,
   framesPerSecond: 200,
   burstFrames: 400,
   floodCloseAfterDrops: 400,
   idleTimeoutMs: 20_000,
   pendingFrames: 16,
 };
+
+/**
+ * The relay's caps from the server's settings, sensible at every `--max-games`: per game its seats, spectators and
+ * one rejoin overlap per player; globally the sum over every game slot; per address at most the configured figure
+ * and never more than half of the global cap; per address and game half of the game's cap.
+ */
+export function relayCaps(settings: { maxGames: number; maxPlayers: number; maxSpectators: number; relayMaxPerAddress: number }): Pick<
+  RelayLimits,
+  'maxSockets' | 'maxSocketsPerAddress' | 'maxSocketsPerGame' | 'maxSocketsPerAddressPerGame'
+> {
+  const perGame = settings.maxPlayers * 2 + settings.maxSpectators;
+  const global = settings.maxGames * perGame;
+  return {
+    maxSockets: global,
+    maxSocketsPerGame: perGame,
+    maxSocketsPerAddress: Math.max(1, Math.min(settings.relayMaxPerAddress, Math.floor(global / 2))),
+    maxSocketsPerAddressPerGame: Math.max(1, Math.floor(perGame / 2)),
+  };
+}
 
 export interface RelayOptions {
   resolveGame: ResolveGame;
@@ -76,7 +111,7 @@ export const CLOSE_REASONS = ['client_closed', 'game_ended', 'idle', 'rate_limit
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** Why a tunnel was never opened: at the HTTP upgrade, or at open when things changed in between. */
-export const REFUSAL_REASONS = ['bad_request', 'unknown_game', 'capacity', 'address_capacity'] as const;
+export const REFUSAL_REASONS = ['bad_request', 'unknown_game', 'capacity', 'address_capacity', 'game_capacity'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export interface DirectionCounters {

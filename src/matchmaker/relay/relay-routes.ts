@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia';
 import { errorBody } from '../errors.ts';
+import { clientAddressOf } from '../edge/origin.ts';
 import type { Relay } from './relay.ts';
 import type { RelayTunnel } from './tunnel.ts';
 
@@ -36,8 +37,9 @@ export function relayRoutes(relay: Relay) {
           'Refused before the upgrade: 400 without a game id, 404 for a game that is not live.',
       },
       open(ws) {
-        // The peer address counts against the per-address share of tunnels (the API limits by the same address).
-        const tunnel = relay.open(ws.data.query.game ?? '', ws.raw, ws.raw.remoteAddress);
+        // The client address counts against the per-address share of tunnels: the same address the API limits by
+        // (the edge resolved it at the upgrade request, the forwarded one only from a trusted proxy).
+        const tunnel = relay.open(ws.data.query.game ?? '', ws.raw, clientAddressOf(ws.data.request) ?? ws.raw.remoteAddress);
         if (tunnel !== undefined) tunnels.set(ws.raw, tunnel);
       },
       message(ws, message: unknown) {

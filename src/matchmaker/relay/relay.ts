@@ -33,12 +33,21 @@ export class Relay {
   /** Open tunnels per client address, and each tunnel's address, for `maxSocketsPerAddress`. */
   private readonly perAddress = new Map<string, number>();
   private readonly addressOf = new Map<RelayTunnel, string>();
+  /** Open tunnels per (address, game), for `maxSocketsPerAddressPerGame`. */
+  private readonly perAddressGame = new Map<string, number>();
   private readonly sweepMs: number;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly forget = (tunnel: RelayTunnel) => this.forgetTunnel(tunnel);
 
   constructor(options: RelayOptions) {
-    const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
+    const given = options.limits ?? {};
+    // Per-game caps apply where they are set (the server sets them from relayCaps); otherwise they add nothing.
+    const base = { ...DEFAULT_RELAY_LIMITS, ...given };
+    const limits = {
+      ...base,
+      maxSocketsPerGame: given.maxSocketsPerGame ?? base.maxSockets,
+      maxSocketsPerAddressPerGame: given.maxSocketsPerAddressPerGame ?? base.maxSocketsPerAddress,
+    };
     for (const [name, value] of Object.entries(limits)) {
       if (!Number.isFinite(value) || value <= 0) throw new RangeError(`relay limit ${name} must be a positive number, got ${value}`);
     }
@@ -86,6 +95,13 @@ export class Relay {
       peer.close(RelayCloseCode.AtCapacity, 'too many tunnels from this address');
       return undefined;
     }
+    const ofGame = this.byGame.get(gameId)?.size ?? 0;
+    const pair = address === undefined ? undefined : `${address} ${gameId}`;
+    if (ofGame >= this.limits.maxSocketsPerGame || (pair !== undefined && (this.perAddressGame.get(pair) ?? 0) >= this.limits.maxSocketsPerAddressPerGame)) {
+      this.refused('game_capacity');
+      peer.close(RelayCloseCode.AtCapacity, 'too many tunnels to this game');
+      return undefined;
+    }
     const target = this.lookup(gameId);
     if (target === undefined) {
       this.refused('unknown_game');
@@ -107,6 +123,8 @@ export class Relay {
     if (address !== undefined && !tunnel.isClosed) {
       this.addressOf.set(tunnel, address);
       this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+      const pairKey = `${address} ${gameId}`;
+      this.perAddressGame.set(pairKey, (this.perAddressGame.get(pairKey) ?? 0) + 1);
     }
     this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepMs);
     return tunnel;
@@ -171,6 +189,10 @@ export class Relay {
       const left = (this.perAddress.get(address) ?? 1) - 1;
       if (left > 0) this.perAddress.set(address, left);
       else this.perAddress.delete(address);
+      const pairKey = `${address} ${tunnel.gameId}`;
+      const leftInGame = (this.perAddressGame.get(pairKey) ?? 1) - 1;
+      if (leftInGame > 0) this.perAddressGame.set(pairKey, leftInGame);
+      else this.perAddressGame.delete(pairKey);
     }
     const tunnels = this.byGame.get(tunnel.gameId);
     if (tunnels === undefined) return;

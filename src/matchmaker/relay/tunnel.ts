@@ -85,8 +85,8 @@ export class RelayTunnel {
       counters.drops.empty++;
       return;
     }
-    // Only frames worth forwarding count as activity: a stream of junk does not keep a tunnel alive.
-    this.lastActivity = now;
+    // A client's frames never count as activity: only what the game answers does (fromGame), so junk sent every few
+    // seconds to a game that ignores it cannot keep a tunnel (its UDP socket and fd) alive past the idle limit.
     const socket = this.socket;
     if (socket === undefined) {
       this.queue(frame);
@@ -100,7 +100,7 @@ export class RelayTunnel {
     this.close('text_frame');
   }
 
-  /** Called by the relay's sweep: closes the tunnel if it has been silent for the idle time. */
+  /** Called by the relay's sweep: closes the tunnel if its game has not sent anything for the idle time. */
   sweep(now: number): void {
     if (!this.closed && now - this.lastActivity >= this.settings.limits.idleTimeoutMs) this.close('idle');
   }

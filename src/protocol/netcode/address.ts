@@ -176,7 +176,11 @@ function formatIpv6(groups: readonly number[]): string {
     const lo = groups[7] as number;
     return `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
   }
-  // Compress the first longest run of two or more zero groups.
+  return compressIpv6Groups(groups);
+}
+
+/** Eight 16-bit groups as lower-case IPv6 text, the first longest run of two or more zero groups as "::" (RFC 5952). */
+export function compressIpv6Groups(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {

@@ -60,7 +60,7 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serve(overrides: Partial<Config> = {}, options: Pick<ServeOptions, 'extend'> & { ports?: number } = {}): Promise<Served> {
+export async function serve(overrides: Partial<Config> = {}, options: Pick<ServeOptions, 'extend' | 'log'> & { ports?: number } = {}): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-hardening-'));
   const ports = options.ports ?? 4;
   const config: Config = {
@@ -74,7 +74,7 @@ export async function serve(overrides: Partial<Config> = {}, options: Pick<Serve
     ...overrides,
   };
   const launcher = new RecordingLauncher();
-  const server = await startServer({ config, launcher, ...(options.extend ? { extend: options.extend } : {}) });
+  const server = await startServer({ config, launcher, ...(options.extend ? { extend: options.extend } : {}), ...(options.log ? { log: options.log } : {}) });
   return {
     server,
     launcher,

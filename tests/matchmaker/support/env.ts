@@ -59,7 +59,7 @@ export async function freePortRange(count: number): Promise<{ first: number; las
 /** Reads a `huddle serve` child's stdout until its ready line and returns the URL in it. */
 export async function readyUrl(stdout: ReadableStream<Uint8Array>, timeoutMs = 15000): Promise<string> {
   const reader = stdout.getReader();
-  const ready = /listening on (http:\/\/\S+)\n/;
+  const ready = /listening on (https?:\/\/\S+)\n/;
   let out = '';
   const deadline = Date.now() + timeoutMs;
   try {
