@@ -112,3 +112,21 @@ describe('parseConfig', () => {
     expect(help).toContain('default 8080');
   });
 });
+
+describe('docs/OPERATIONS.md', () => {
+  test('its settings table has a row for every setting, with its variable and default', async () => {
+    const doc = await Bun.file(new URL('../../docs/OPERATIONS.md', import.meta.url)).text();
+    const rows = new Map(
+      doc
+        .split('\n')
+        .filter((line) => line.startsWith('| `--'))
+        .map((line) => [line.split('|')[1]!.trim().replaceAll('`', ''), line] as const),
+    );
+    for (const setting of SETTINGS) {
+      const row = rows.get(setting.flag);
+      expect(row, `${setting.flag} has no row`).toBeDefined();
+      expect(row).toContain(`\`${setting.env}\``);
+      expect(row).toContain(setting.fallback === undefined ? 'unset' : `\`${setting.fallback}\``);
+    }
+  });
+});
