@@ -15,11 +15,10 @@
  *
  *   node_modules/.bin/bun bench/guessing.ts [--seconds 60] [--concurrency 8]
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
 import { createApp } from '../src/matchmaker/app.ts';
 import { PASSCODE_ALPHABET, PASSCODE_LENGTH } from '../src/matchmaker/passcodes.ts';
 import { GameRegistry } from '../src/matchmaker/registry.ts';
@@ -28,6 +27,7 @@ import { startServer } from '../src/matchmaker/server.ts';
 import { seededRandom } from '../tests/support/prng.ts';
 import { freePortRange } from '../tests/matchmaker/support/env.ts';
 import { expectedFindsPerDay, guess, type GuessTally } from '../tests/hardening/support-api/guess.ts';
+import { productLogger } from './hosting-common.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,12 +42,10 @@ const defaults = defaultConfig();
 const dir = mkdtempSync(join(tmpdir(), 'huddle-guessing-'));
 
 // The product's logging: JSON lines, one write per line, as `huddle serve` writes them to a pipe or file.
-const nullLog = openSync('/dev/null', 'w');
-const productLog = () => createLogger({ format: 'json', write: (line) => writeSync(nullLog, `${line}\n`) });
 
 const server = await startServer({
   config: { ...defaults, host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), gamePorts: await freePortRange(defaults.maxGames) },
-  log: productLog(),
+  log: productLogger(),
 });
 const created = await fetch(`${server.localUrl}/api/games`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"host"}' });
 const { passcode } = (await created.json()) as { passcode: string };
@@ -61,7 +59,7 @@ function botnetTarget() {
     store,
     reportUrl: () => 'http://127.0.0.1:9/',
   });
-  const log = productLog();
+  const log = productLogger();
   const app = createApp({ config: defaults, registry, store, log, clientAddress: (r) => r.headers.get('x-bench-client') ?? 'unknown' });
   app.listen({ hostname: '127.0.0.1', port: 0 });
   return { app, store, url: `http://127.0.0.1:${app.server!.port}` };
@@ -98,7 +96,6 @@ for (const target of [fewNets, manyNets]) {
   target.store.close();
 }
 await server.stop();
-closeSync(nullLog);
 rmSync(dir, { recursive: true, force: true });
 
 const codes = PASSCODE_ALPHABET.length ** PASSCODE_LENGTH;

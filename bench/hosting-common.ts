@@ -3,11 +3,11 @@
  * so a benchmark can end one lobby and see every heartbeat, a logger that keeps the registry's `game.ready`
  * durations, the server configuration they all use, and small statistics helpers.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '../src/config.ts';
-import { silentLogger, type Logger, type LogFields } from '../src/log.ts';
+import { createLogger, type Logger, type LogFields } from '../src/log.ts';
 import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LaunchSpec, type LauncherEvent } from '../src/workers/launcher.ts';
 import type { TickStats } from '../src/workers/messages.ts';
 
@@ -69,24 +69,44 @@ export class TrackingLauncher implements GameLauncher {
   }
 }
 
-/** Keeps the registry's own worker start durations (`game.ready durationMs`, whole ms); drops everything else. */
+/** The product's logger (JSON lines, the client-event sampler, both secret guards) writing to /dev/null. */
+export function productLogger(): Logger {
+  const fd = openSync('/dev/null', 'w');
+  return createLogger({ format: 'json', write: (line) => writeSync(fd, `${line}\n`) });
+}
+
+/**
+ * Logs every line as `huddle serve` does (benchmarks measure with the product's logging: formatting and writing
+ * each join's line is part of what it costs) and keeps the registry's own worker start durations
+ * (`game.ready durationMs`, whole ms) and anything that went wrong.
+ */
 export class ReadyDurationLog implements Logger {
   readonly readyMs: number[] = [];
   readonly problems: string[] = [];
-  debug(): void {}
+  constructor(private readonly inner: Logger = productLogger()) {}
+  debug(event: string, fields?: LogFields): void {
+    this.inner.debug(event, fields);
+  }
   info(event: string, fields?: LogFields): void {
+    this.inner.info(event, fields);
     if (event === 'game.ready' && typeof fields?.durationMs === 'number') this.readyMs.push(fields.durationMs);
   }
   warn(event: string, fields?: LogFields): void {
+    this.inner.warn(event, fields);
     // Benchmark-ended games are logged as failed (stopped from outside the registry); everything else is news.
     if (event === 'game.failed' && typeof fields?.reason === 'string' && /^(stopped|exited_shutdown)$/.test(fields.reason)) return;
     this.problems.push(`${event} ${JSON.stringify(fields ?? {})}`);
   }
   error(event: string, fields?: LogFields): void {
+    this.inner.error(event, fields);
     this.problems.push(`${event} ${JSON.stringify(fields ?? {})}`);
   }
-  protect = silentLogger.protect;
-  unprotect = silentLogger.unprotect;
+  protect(secret: string): void {
+    this.inner.protect(secret);
+  }
+  unprotect(secret: string): void {
+    this.inner.unprotect(secret);
+  }
 }
 
 export interface BenchServerOptions {

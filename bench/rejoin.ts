@@ -12,14 +12,12 @@
  *
  *   node_modules/.bin/bun bench/rejoin.ts [--samples 60] [--runs 3]
  */
-import { openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../src/log.ts';
 import { startServer } from '../src/matchmaker/server.ts';
 import { ClientState } from '../src/protocol/netcode/client.ts';
 import { UdpPlayer } from '../tests/support/udp-player.ts';
 import { freePortRange } from '../tests/matchmaker/support/env.ts';
-import { benchConfig, median, percentile } from './hosting-common.ts';
+import { benchConfig, median, percentile, productLogger } from './hosting-common.ts';
 
 const { values } = parseArgs({
   options: { samples: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', default: false } },
@@ -48,11 +46,10 @@ interface Ticket {
   rejoinKey: string;
 }
 
-const nullLog = openSync('/dev/null', 'w');
 // A game a run: each run's lobby ends once its host leaves, but its slot comes back only when its worker is gone.
 const ports = await freePortRange(RUNS);
 const { config, removeDataDir } = benchConfig({ gamePorts: `${ports.first}-${ports.last}`, maxGames: RUNS, maxPlayers: 8 });
-const server = await startServer({ config, log: createLogger({ format: 'json', write: (line) => writeSync(nullLog, `${line}\n`) }) });
+const server = await startServer({ config, log: productLogger() });
 
 async function post(path: string, body: unknown): Promise<Ticket> {
   const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
