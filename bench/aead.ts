@@ -1,5 +1,6 @@
 /**
- * seal+open pairs per second for each AEAD backend, single thread, median of 5 runs.
+ * seal+open pairs per second for each AEAD backend, single thread, median of 5 runs, and each backend's ratio to
+ * the default (libsodium-wasm) measured in the same invocation.
  *
  *   node_modules/.bin/bun bench/aead.ts [--runs 5] [--ms 300]
  *
@@ -9,17 +10,22 @@
 import { type Aead, AEAD_TAG_BYTES } from '../src/protocol/crypto/index.ts';
 import { nobleAead } from '../src/protocol/crypto/noble.ts';
 import { createSodiumAead } from '../src/protocol/crypto/sodium.ts';
-import { pureAead } from '../src/protocol/crypto/pure.ts';
+import { median } from '../src/stats/percentile.ts';
+import { benchArgs } from './args.ts';
 
 const SIZES = [64, 100, 1000, 1200] as const;
 const AAD_BYTES = 22;
 
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const runs = argNumber('--runs', 5);
-const runMs = argNumber('--ms', 300);
+const { values: flags } = benchArgs({
+  command: 'node_modules/.bin/bun bench/aead.ts',
+  summary: 'seal+open pairs/s of each AEAD backend (libsodium-wasm, the default; noble, the fallback), single thread.',
+  flags: {
+    runs: { type: 'number', integer: true, min: 1, default: 5, help: 'measured runs per backend and size; the median is shown' },
+    ms: { type: 'number', min: 1, default: 300, help: 'length of one run, ms' },
+  },
+});
+const runs = flags.runs;
+const runMs = flags.ms;
 
 function fill(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
@@ -52,22 +58,21 @@ function oneRun(aead: Aead, size: number): number {
   return (pairs / elapsed) * 1000;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
-
-const backends: Aead[] = [nobleAead, pureAead, await createSodiumAead()];
+// The default first: the other rows are given as ratios to it.
+const backends: Aead[] = [await createSodiumAead(), nobleAead];
 const rows: string[][] = [['backend', ...SIZES.map((s) => `${s} B`)]];
+const baseline: number[] = [];
 for (const aead of backends) {
   for (const size of SIZES) oneRun(aead, size); // warm the JIT before measuring
   const row = [aead.name];
-  for (const size of SIZES) {
+  for (const [i, size] of SIZES.entries()) {
     const samples: number[] = [];
     for (let r = 0; r < runs; r++) samples.push(oneRun(aead, size));
     const m = median(samples);
+    baseline[i] ??= m;
     const spread = (Math.max(...samples) - Math.min(...samples)) / m;
-    row.push(`${Math.round(m / 1000)}k (±${Math.round(spread * 50)}%)`);
+    const ratio = aead === backends[0] ? '' : ` ${(m / baseline[i]!).toFixed(2)}x`;
+    row.push(`${Math.round(m / 1000)}k (±${Math.round(spread * 50)}%)${ratio}`);
   }
   rows.push(row);
 }

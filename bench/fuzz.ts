@@ -19,25 +19,27 @@
 import { cpus, loadavg } from 'node:os';
 import { CATEGORIES } from '../tests/hardening/support/packet-fuzzer.ts';
 import { playRoundUnderFuzz } from '../tests/hardening/support/live-round.ts';
+import { benchArgs } from './args.ts';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-function wholeNumber(name: string, fallback: string): number {
-  const value = Number(flag(name, fallback));
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number >= 0`);
-  return value;
-}
-
-const datagrams = wholeNumber('datagrams', '1000000');
-const rate = wholeNumber('rate', '0');
-const baselineSeconds = wholeNumber('baseline-seconds', '5');
-const seed = wholeNumber('seed', String(Math.floor(Math.random() * 2 ** 31)));
+const { values: flags } = benchArgs({
+  command: 'node_modules/.bin/bun bench/fuzz.ts',
+  summary: 'Four bots play one round while hostile datagrams hit the game port: datagrams/s absorbed, worker CPU, outcomes.',
+  flags: {
+    datagrams: { type: 'number', integer: true, min: 0, default: 1_000_000, help: 'hostile datagrams to send' },
+    rate: { type: 'number', integer: true, min: 0, default: 0, help: 'datagrams/s; 0 sends as fast as the sender goes' },
+    'round-seconds': { type: 'number', integer: true, min: 0, default: 0, help: 'round length; 0 sizes it from --datagrams' },
+    'baseline-seconds': { type: 'number', integer: true, min: 0, default: 5, help: 'play without fuzz first, for the bots-only CPU' },
+    seed: { type: 'number', integer: true, min: 0, help: 'fuzzer seed (default random)' },
+    json: { type: 'boolean', help: 'also print the report as JSON' },
+  },
+});
+const datagrams = flags.datagrams;
+const rate = flags.rate;
+const baselineSeconds = flags['baseline-seconds'];
+const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
 // At least 20 s of round after the baseline; a 10,000/s floor on the absorb rate for the guess, plus 30 s.
-const roundSeconds = wholeNumber('round-seconds', '0') || Math.ceil(baselineSeconds + 10 + datagrams / (rate || 10_000) + 30);
-const json = process.argv.includes('--json');
+const roundSeconds = flags['round-seconds'] || Math.ceil(baselineSeconds + 10 + datagrams / (rate || 10_000) + 30);
+const json = flags.json;
 
 const load = loadavg().map((n) => n.toFixed(2)).join(' ');
 console.log(`packet fuzz: ${datagrams} datagrams, rate ${rate || 'max'}, round ${roundSeconds} s, seed ${seed}; ${cpus().length} cores, load ${load}`);

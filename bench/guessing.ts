@@ -27,17 +27,19 @@ import { startServer } from '../src/matchmaker/server.ts';
 import { seededRandom } from '../tests/support/prng.ts';
 import { freePortRange } from '../tests/matchmaker/support/env.ts';
 import { expectedFindsPerDay, guess, type GuessTally } from '../tests/hardening/support-api/guess.ts';
+import { benchArgs } from './args.ts';
 import { productLogger } from './hosting-common.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
-const SECONDS = arg('seconds', 60);
-const CONCURRENCY = arg('concurrency', 8);
+const { values: flags } = benchArgs({
+  command: 'node_modules/.bin/bun bench/guessing.ts',
+  summary: 'Passcode guessing at full speed against the default limits: one address and two botnets at once.',
+  flags: {
+    seconds: { type: 'number', integer: true, min: 1, default: 60, help: 'how long each guesser runs' },
+    concurrency: { type: 'number', integer: true, min: 1, default: 8, help: 'requests in flight per guesser' },
+  },
+});
+const SECONDS = flags.seconds;
+const CONCURRENCY = flags.concurrency;
 const defaults = defaultConfig();
 const dir = mkdtempSync(join(tmpdir(), 'huddle-guessing-'));
 

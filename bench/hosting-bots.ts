@@ -14,13 +14,25 @@
  */
 import { runBot, type BotEvent, type BotOutcome } from '../src/bot.ts';
 import { countDatagrams } from './load-datagrams.ts';
-import { flag } from './load-io.ts';
+import { percentileOfSorted } from '../src/stats/percentile.ts';
+import { benchArgs } from './args.ts';
 
-const url = flag('url');
-const games = Number(flag('games'));
-const timeoutSeconds = Number(flag('timeout'));
-const PLAYERS = Number(flag('players', '4'));
-const reportMs = Number(flag('report-ms', '0'));
+const { values: flags } = benchArgs({
+  command: 'bun bench/hosting-bots.ts',
+  summary: 'The players of the tick and load benchmarks (bench/hosting-run.ts and bench/load-run.ts spawn it); JSON lines on stdout.',
+  flags: {
+    url: { type: 'string', required: true, value: 'http://127.0.0.1:PORT', help: 'the matchmaker' },
+    games: { type: 'number', integer: true, min: 1, required: true, help: 'games to create and play' },
+    timeout: { type: 'number', min: 1, required: true, value: 'seconds', help: 'give up after this long' },
+    players: { type: 'number', integer: true, min: 1, default: 4, help: 'bots per game' },
+    'report-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'counters line this often; 0: never' },
+  },
+});
+const url = flags.url;
+const games = flags.games;
+const timeoutSeconds = flags.timeout;
+const PLAYERS = flags.players;
+const reportMs = flags['report-ms'];
 
 const say = (line: object): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -44,7 +56,7 @@ function startReporting(): () => void {
       type: 'counters',
       at: Date.now(),
       ...counts(),
-      lateP99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0,
+      lateP99Ms: sorted.length ? percentileOfSorted(sorted, 99) : 0,
       lateMaxMs: sorted.at(-1) ?? 0,
     });
     lateMs = [];

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '../src/config.ts';
 import { createLogger, type Logger, type LogFields } from '../src/log.ts';
+import { median } from '../src/stats/percentile.ts';
 import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LaunchSpec, type LauncherEvent } from '../src/workers/launcher.ts';
 import type { TickStats } from '../src/workers/messages.ts';
 
@@ -142,19 +143,6 @@ export function portCount(range: string): number {
   const match = /^(\d+)-(\d+)$/.exec(range);
   if (!match) throw new Error(`--game-ports must be FIRST-LAST, got ${range}`);
   return Number(match[2]) - Number(match[1]) + 1;
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -11,14 +11,13 @@
  */
 import { loadavg } from 'node:os';
 import { startServer, type RunningServer } from '../src/matchmaker/server.ts';
+import { median, percentile } from '../src/stats/percentile.ts';
 import { BunWorkerLauncher } from '../src/workers/launcher.ts';
 import {
   benchConfig,
   DEFAULT_GAME_PORTS,
   machineCpuSeconds,
   MB,
-  median,
-  percentile,
   portCount,
   procCpuSeconds,
   ReadyDurationLog,
@@ -30,27 +29,40 @@ import {
   waitFor,
   type HeartbeatSample,
 } from './hosting-common.ts';
+import { benchArgs, usageError } from './args.ts';
 
-function flag(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
+const COMMAND = 'bun bench/hosting-run.ts';
+const { values: flags, positionals } = benchArgs({
+  command: COMMAND,
+  positionals: 'latency|rss|tick|probe',
+  summary: 'One run of one hosting benchmark in a fresh process (bench/hosting.ts spawns it); prints RESULT {json}.',
+  flags: {
+    games: { type: 'number', integer: true, min: 0, default: 200, help: 'latency: games created one after another' },
+    n: { type: 'number', integer: true, min: 0, help: 'rss, probe: workers to start (required there)' },
+    k: { type: 'number', integer: true, min: 0, help: 'tick: live 4-bot games (required there)' },
+    'round-seconds': { type: 'number', integer: true, min: 0, default: 45, help: 'tick: round length' },
+    window: { type: 'number', integer: true, min: 0, default: 20, help: 'tick: measured window, s' },
+    variant: { type: 'string', help: 'probe: empty|typebox|libsodium|noble|sodium|modules|udp (required there)' },
+    'no-smol': { type: 'boolean', help: 'probe: workers without smol' },
+    'worker-entry': { type: 'string', value: 'file', help: 'the worker as one pre-built file instead of the sources' },
+    'game-ports': { type: 'string', default: DEFAULT_GAME_PORTS, value: 'A-B', help: 'UDP port range for the games' },
+  },
+});
+
+/** A flag only some parts need: one line and exit 2 when the part runs without it. */
+function required<T>(name: string, value: T | undefined): T {
+  if (value === undefined) usageError(COMMAND, `--${name} is required here`);
   return value;
 }
 
-function intFlag(name: string, fallback?: number): number {
-  const value = Number(flag(name, fallback === undefined ? undefined : String(fallback)));
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
-  return value;
-}
-
-const part = process.argv[2];
+const part = positionals[0];
+if (positionals.length > 1) usageError(COMMAND, `one part at a time, got ${positionals.join(' ')}`);
 /**
  * The worker as one pre-built file (bench/hosting.ts bundles it, as the compiled binary embeds it) instead of
  * ~270 source modules. Built by the parent so the bundler's memory is not in this process's RSS baseline.
  */
-const workerEntry = process.argv.includes('--worker-entry') ? flag('worker-entry') : undefined;
-const gamePorts = flag('game-ports', DEFAULT_GAME_PORTS);
+const workerEntry = flags['worker-entry'];
+const gamePorts = flags['game-ports'];
 const ports = portCount(gamePorts);
 
 interface Created {
@@ -102,7 +114,7 @@ async function withServer<T>(
 }
 
 async function latency(): Promise<object> {
-  const games = intFlag('games', 200);
+  const games = flags.games;
   return withServer({ maxGames: ports }, async (server, tracking, log) => {
     const createMs: number[] = [];
     const stopMs: number[] = [];
@@ -132,7 +144,7 @@ async function latency(): Promise<object> {
 }
 
 async function rss(): Promise<object> {
-  const n = intFlag('n');
+  const n = required('n', flags.n);
   return withServer({ maxGames: Math.min(ports, Math.max(n, 1)) }, async (server, tracking, log) => {
     // The server alone, after the same settle the games get: the HTTP stack, the store and the registry.
     const baseline = await settledRss(1500);
@@ -157,9 +169,9 @@ async function rss(): Promise<object> {
 }
 
 async function tick(): Promise<object> {
-  const k = intFlag('k');
-  const roundSeconds = intFlag('round-seconds', 45);
-  const windowSeconds = intFlag('window', 20);
+  const k = required('k', flags.k);
+  const roundSeconds = flags['round-seconds'];
+  const windowSeconds = flags.window;
   const countdownSeconds = 3;
   // Heartbeats every 5 s (a quarter of this timeout) carry ~150 ticks each, so a heartbeat's p99 leaves out its
   // largest tick instead of being the max, as it is with the default 750 ms interval (~22 ticks).
@@ -297,9 +309,9 @@ async function tick(): Promise<object> {
 
 /** Memory of bare workers with selected parts of the game worker's load, to see where a worker's RSS goes. */
 async function probe(): Promise<object> {
-  const n = intFlag('n');
-  const variant = flag('variant');
-  const smol = !process.argv.includes('--no-smol');
+  const n = required('n', flags.n);
+  const variant = required('variant', flags.variant);
+  const smol = !flags['no-smol'];
   const entry = new URL('./hosting-probe-worker.ts', import.meta.url).href;
   const baseline = await settledRss(1500);
   const workers: Worker[] = [];

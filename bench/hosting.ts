@@ -14,30 +14,48 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GAME_WORKER_ENTRY } from '../src/workers/launcher.ts';
-import { DEFAULT_GAME_PORTS, median, portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
+import { benchArgs, usageError } from './args.ts';
+import { median } from '../src/stats/percentile.ts';
+import { DEFAULT_GAME_PORTS, portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-function numbers(name: string, fallback: string): number[] {
-  const list = flag(name, fallback).split(',').map(Number);
-  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} must be positive whole numbers, comma separated`);
+const COMMAND = 'node_modules/.bin/bun bench/hosting.ts';
+const PARTS = ['latency', 'rss', 'tick', 'probe'];
+const WORKER_MODES = ['source', 'bundled'];
+const { values: flags } = benchArgs({
+  command: COMMAND,
+  summary: 'create→ready latency, RSS per idle lobby worker, and how many 4-bot games hold a 30 Hz tick.',
+  flags: {
+    only: { type: 'string', default: 'latency,rss,tick', value: PARTS.join(','), help: 'parts to run, comma separated' },
+    runs: { type: 'number', integer: true, min: 1, default: 3, help: 'fresh-process runs per figure' },
+    games: { type: 'number', integer: true, min: 1, default: 200, help: 'games created one after another (latency)' },
+    'rss-n': { type: 'numbers', integer: true, min: 1, default: [1, 10, 50], help: 'idle lobbies per RSS step' },
+    k: { type: 'numbers', integer: true, min: 1, default: [10, 25, 50, 75, 100, 125, 150], help: 'live games per tick step' },
+    'max-k': { type: 'number', integer: true, min: 1, default: 150, help: 'skip tick steps above this' },
+    'round-seconds': { type: 'number', integer: true, min: 1, default: 45, help: 'round length in the tick steps' },
+    window: { type: 'number', integer: true, min: 1, default: 20, help: 'measured window of a tick step, s' },
+    'probe-n': { type: 'number', integer: true, min: 1, default: 50, help: 'workers per probe variant' },
+    'probe-no-smol': { type: 'boolean', help: 'probe with and without smol workers' },
+    worker: { type: 'string', default: 'source,bundled', value: WORKER_MODES.join(','), help: 'worker entries to measure' },
+    'game-ports': { type: 'string', default: DEFAULT_GAME_PORTS, value: 'A-B', help: 'UDP port range for the games' },
+  },
+});
+const commaList = (name: string, raw: string, allowed: readonly string[]): string[] => {
+  const list = raw.split(',');
+  const bad = list.find((item) => !allowed.includes(item));
+  if (bad !== undefined) usageError(COMMAND, `--${name} takes ${allowed.join(', ')}, got '${bad}'`);
   return list;
-}
-
-const only = new Set(flag('only', 'latency,rss,tick').split(','));
-const runs = numbers('runs', '3')[0] as number;
-const games = numbers('games', '200')[0] as number;
-const rssCounts = numbers('rss-n', '1,10,50');
-const maxK = numbers('max-k', '150')[0] as number;
-const kLadder = numbers('k', '10,25,50,75,100,125,150').filter((k) => k <= maxK);
-const roundSeconds = numbers('round-seconds', '45')[0] as number;
-const windowSeconds = numbers('window', '20')[0] as number;
-const probeN = numbers('probe-n', '50')[0] as number;
+};
+const only = new Set(commaList('only', flags.only, PARTS));
+const runs = flags.runs;
+const games = flags.games;
+const rssCounts = flags['rss-n'];
+const maxK = flags['max-k'];
+const kLadder = flags.k.filter((k) => k <= maxK);
+const roundSeconds = flags['round-seconds'];
+const windowSeconds = flags.window;
+const probeN = flags['probe-n'];
 /** `source`: the worker as `bun src/index.ts` runs it; `bundled`: one pre-built file, as the compiled binary embeds it. */
-const workerModes = flag('worker', 'source,bundled').split(',').filter((m) => m === 'source' || m === 'bundled');
+const workerModes = commaList('worker', flags.worker, WORKER_MODES);
 let bundledEntry: string | undefined;
 let bundleDir: string | undefined;
 /** The game worker as one file, built the way `npm run build` embeds it in the binary. */
@@ -51,7 +69,7 @@ async function bundledWorker(): Promise<string> {
   return bundledEntry;
 }
 const modeArgs = async (mode: string): Promise<string[]> => (mode === 'bundled' ? ['--worker-entry', await bundledWorker()] : []);
-const gamePorts = flag('game-ports', DEFAULT_GAME_PORTS);
+const gamePorts = flags['game-ports'];
 const maxPorts = portCount(gamePorts);
 if (Math.max(...rssCounts, ...kLadder, probeN) > maxPorts) throw new Error(`--game-ports ${gamePorts} has only ${maxPorts} ports`);
 
@@ -146,7 +164,7 @@ if (only.has('probe')) {
   const rows: string[][] = [];
   const all: Result[] = [];
   // smol (as the launcher runs workers) unless asked for the comparison too.
-  for (const smol of process.argv.includes('--probe-no-smol') ? [true, false] : [true]) {
+  for (const smol of flags['probe-no-smol'] ? [true, false] : [true]) {
     for (const variant of variants) {
       const list: Result[] = [];
       for (let r = 0; r < runs; r++) {

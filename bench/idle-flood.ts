@@ -8,10 +8,28 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { percentileOfSorted } from '../src/stats/percentile.ts';
+import { benchArgs, toNumber, usageError } from './args.ts';
 
-const FLOOD = Number(process.argv[2] ?? 20400);
-const SECONDS = Number(process.argv[3] ?? 10);
-const CAP = process.argv[4] ?? '256';
+const COMMAND = 'npx bun bench/idle-flood.ts';
+const { positionals } = benchArgs({
+  command: COMMAND,
+  positionals: '[FLOOD=20400] [SECONDS=10] [CAP=256]',
+  summary: 'FLOOD idle TCP connections from 127.0.0.5 against `huddle serve` for SECONDS, --max-connections-per-address CAP.',
+  flags: {},
+});
+if (positionals.length > 3) usageError(COMMAND, `at most 3 arguments, got ${positionals.length}`);
+/** Positional `index` as a whole number ≥ 1, or `fallback` when absent. */
+function positional(index: number, name: string, fallback: number): number {
+  const raw = positionals[index];
+  if (raw === undefined) return fallback;
+  const n = toNumber(name, { integer: true, min: 1 }, raw);
+  if (typeof n !== 'number') usageError(COMMAND, n.error);
+  return n;
+}
+const FLOOD = positional(0, 'FLOOD', 20400);
+const SECONDS = positional(1, 'SECONDS', 10);
+const CAP = String(positional(2, 'CAP', 256));
 const root = join(import.meta.dir, '..');
 const dir = mkdtempSync(join(tmpdir(), 'huddle-flood-'));
 
@@ -68,7 +86,7 @@ server.kill('SIGTERM');
 await server.exited;
 rmSync(dir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]?.toFixed(1);
+const pct = (p: number) => percentileOfSorted(latencies, p * 100).toFixed(1);
 console.log(`fd limit ${limit}, flood ${FLOOD} idle connections from 127.0.0.5 for ${SECONDS} s, cap ${CAP}`);
 console.log(`server peak fds ${peakFds}, connections shed ${shed}, log lines ${logLines}`);
 console.log(`/healthz from 127.0.0.1: ${latencies.length} answered (median ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${latencies.at(-1)?.toFixed(1)} ms), ${failures} over 1 s or failed`);

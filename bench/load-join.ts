@@ -10,13 +10,24 @@
  *
  * Prints `RESULT {json}`: requests, rate, latency p50/p99/max (ms), the count per status and its own CPU.
  */
-import { percentile } from './hosting-common.ts';
-import { flag, wholeFlag } from './load-io.ts';
+import { percentile } from '../src/stats/percentile.ts';
+import { benchArgs, usageError } from './args.ts';
 
-const url = new URL('/api/games/join', flag('url')).href;
-const passcode = flag('passcode');
-const seconds = wholeFlag('seconds', 15);
-const concurrency = wholeFlag('concurrency', 8);
+const COMMAND = 'bun bench/load-join.ts';
+const { values: flags } = benchArgs({
+  command: COMMAND,
+  summary: 'The join-API client of the load benchmark (bench/load-run.ts spawns it); prints RESULT {json}.',
+  flags: {
+    url: { type: 'string', required: true, value: 'http://127.0.0.1:PORT', help: 'the matchmaker' },
+    passcode: { type: 'string', required: true, value: 'CODE', help: 'an open lobby to join' },
+    seconds: { type: 'number', integer: true, min: 1, default: 15, help: 'how long to send' },
+    concurrency: { type: 'number', integer: true, min: 1, default: 8, help: 'requests in flight' },
+  },
+});
+const url = URL.canParse(flags.url) ? new URL('/api/games/join', flags.url).href : usageError(COMMAND, `--url must be a URL, got '${flags.url}'`);
+const passcode = flags.passcode;
+const seconds = flags.seconds;
+const concurrency = flags.concurrency;
 
 const latencyMs: number[] = [];
 const statuses: Record<string, number> = {};

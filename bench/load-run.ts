@@ -23,12 +23,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Subprocess } from 'bun';
 import { startServer, type RunningServer } from '../src/matchmaker/server.ts';
+import { median } from '../src/stats/percentile.ts';
 import { threadCpuSeconds, threadsNamed } from '../tests/hardening/support/proc.ts';
 import {
   benchConfig,
   machineCpuSeconds,
   MB,
-  median,
   portCount,
   procCpuSeconds,
   ReadyDurationLog,
@@ -40,7 +40,8 @@ import {
 } from './hosting-common.ts';
 import type { DatagramCounts } from './load-datagrams.ts';
 import { udpDrops } from './load-datagrams.ts';
-import { flag, forEachLine, wholeFlag } from './load-io.ts';
+import { benchArgs } from './args.ts';
+import { forEachLine } from './load-io.ts';
 
 const PLAYERS = 8;
 /** The bots' process reports its counters this often; rates use the reports' own timestamps. */
@@ -49,12 +50,24 @@ const REPORT_MS = 1000;
 const HEARTBEAT_TIMEOUT_MS = 20_000;
 const COUNTDOWN_SECONDS = 3;
 
-const k = wholeFlag('k');
-const seconds = wholeFlag('seconds', 60);
-const joinSeconds = wholeFlag('join-seconds', 15);
-const joinConcurrency = wholeFlag('join-concurrency', 8);
-const roundSeconds = wholeFlag('round-seconds');
-const gamePorts = flag('game-ports');
+const { values: flags } = benchArgs({
+  command: 'bun bench/load-run.ts',
+  summary: 'One step of bench/load.ts (which spawns it): K arena games × 8 bots on a real matchmaker; prints RESULT {json}.',
+  flags: {
+    k: { type: 'number', integer: true, min: 1, required: true, help: 'live games' },
+    seconds: { type: 'number', integer: true, min: 1, default: 60, help: 'measured window' },
+    'join-seconds': { type: 'number', integer: true, min: 1, default: 15, help: 'join-API phase' },
+    'join-concurrency': { type: 'number', integer: true, min: 1, default: 8, help: 'join requests in flight' },
+    'round-seconds': { type: 'number', integer: true, min: 1, required: true, help: 'round length' },
+    'game-ports': { type: 'string', required: true, value: 'A-B', help: 'UDP port range for the games' },
+  },
+});
+const k = flags.k;
+const seconds = flags.seconds;
+const joinSeconds = flags['join-seconds'];
+const joinConcurrency = flags['join-concurrency'];
+const roundSeconds = flags['round-seconds'];
+const gamePorts = flags['game-ports'];
 const ports = portCount(gamePorts);
 const [firstPort, lastPort] = gamePorts.split('-').map(Number) as [number, number];
 const isGamePort = (port: number): boolean => port >= firstPort && port <= lastPort;

@@ -14,27 +14,37 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { median, portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
-import { flag, forEachLine, wholeFlag } from './load-io.ts';
+import { median } from '../src/stats/percentile.ts';
+import { portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
+import { benchArgs, usageError } from './args.ts';
+import { forEachLine } from './load-io.ts';
 
-function wholeNumbers(name: string, fallback: string): number[] {
-  const list = flag(name, fallback).split(',').map(Number);
-  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} must be positive whole numbers, comma separated`);
-  return list;
-}
+const COMMAND = 'node_modules/.bin/bun bench/load.ts';
+const { values: flags } = benchArgs({
+  command: COMMAND,
+  summary: 'K arena games × 8 bots for --seconds per step, K increasing until the worst tick p99 exceeds 10 ms; the join API under load.',
+  flags: {
+    k: { type: 'numbers', integer: true, min: 1, default: [2, 4, 8, 12, 14, 16, 18, 20, 24, 28, 32, 40, 50], help: 'the ladder of live games' },
+    seconds: { type: 'number', integer: true, min: 1, default: 60, help: 'measured window per step' },
+    'join-seconds': { type: 'number', integer: true, min: 1, default: 15, help: 'join-API phase per step' },
+    'join-concurrency': { type: 'number', integer: true, min: 1, default: 8, help: 'join requests in flight' },
+    // Not the hosting benchmark's default range, so the two can run side by side; still below Linux's ephemeral
+    // range (32768–60999), so no bot's port-0 socket can take a game's port.
+    'game-ports': { type: 'string', default: '29500-29699', value: 'A-B', help: 'UDP port range for the games' },
+    until: { type: 'string', default: '', value: 'HH:MM', help: 'UTC: skip a step that could not end by then' },
+    out: { type: 'string', default: '', value: 'file', help: "write every step's raw result as JSON" },
+  },
+});
+if (flags.until !== '' && !/^\d\d:\d\d$/.test(flags.until)) usageError(COMMAND, `--until must be HH:MM (UTC), got '${flags.until}'`);
 
 const PLAYERS = 8;
-const kLadder = wholeNumbers('k', '2,4,8,12,14,16,18,20,24,28,32,40,50');
-const seconds = wholeFlag('seconds', 60);
-const joinSeconds = wholeFlag('join-seconds', 15);
-const joinConcurrency = wholeFlag('join-concurrency', 8);
-/**
- * Not the hosting benchmark's default range, so the two can run side by side; still below Linux's ephemeral
- * range (32768–60999), so no bot's port-0 socket can take a game's port.
- */
-const gamePorts = flag('game-ports', '29500-29699');
-const out = flag('out', '');
-const until = flag('until', '');
+const kLadder = flags.k;
+const seconds = flags.seconds;
+const joinSeconds = flags['join-seconds'];
+const joinConcurrency = flags['join-concurrency'];
+const gamePorts = flags['game-ports'];
+const out = flags.out;
+const until = flags.until;
 if (Math.max(...kLadder) + 1 > portCount(gamePorts)) throw new Error(`--game-ports ${gamePorts} is too small for K = ${Math.max(...kLadder)} plus the join target`);
 
 /**

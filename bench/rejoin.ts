@@ -12,31 +12,24 @@
  *
  *   node_modules/.bin/bun bench/rejoin.ts [--samples 60] [--runs 3]
  */
-import { parseArgs } from 'node:util';
 import { startServer } from '../src/matchmaker/server.ts';
 import { ClientState } from '../src/protocol/netcode/client.ts';
 import { UdpPlayer } from '../tests/support/udp-player.ts';
 import { freePortRange } from '../tests/matchmaker/support/env.ts';
-import { benchConfig, median, percentile, productLogger } from './hosting-common.ts';
+import { median, percentile } from '../src/stats/percentile.ts';
+import { benchArgs } from './args.ts';
+import { benchConfig, productLogger } from './hosting-common.ts';
 
-const { values } = parseArgs({
-  options: { samples: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', default: false } },
-  strict: true,
+const { values: flags } = benchArgs({
+  command: 'node_modules/.bin/bun bench/rejoin.ts',
+  summary: 'Back in the seat over UDP (takeover and held seat) against a first join, alternating sample by sample.',
+  flags: {
+    samples: { type: 'number', integer: true, min: 1, default: 60, help: 'samples per kind and run' },
+    runs: { type: 'number', integer: true, min: 1, default: 3, help: 'runs; the median is shown' },
+  },
 });
-if (values.help) {
-  console.log('usage: bun bench/rejoin.ts [--samples N] [--runs N]');
-  process.exit(0);
-}
-function positive(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${name} must be a positive whole number, got ${JSON.stringify(text)}`);
-    process.exit(2);
-  }
-  return value;
-}
-const SAMPLES = positive('samples', values.samples);
-const RUNS = positive('runs', values.runs);
+const SAMPLES = flags.samples;
+const RUNS = flags.runs;
 
 type Kind = 'join' | 'takeover' | 'held';
 interface Ticket {

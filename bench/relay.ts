@@ -15,18 +15,26 @@
 import { Elysia } from 'elysia';
 import { createRelay } from '../src/matchmaker/relay/relay.ts';
 import { relayRoutes } from '../src/matchmaker/relay/relay-routes.ts';
+import { median, percentileOfSorted } from '../src/stats/percentile.ts';
+import { benchArgs } from './args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
-const PINGS = arg('pings', 2000);
-const RUNS = arg('runs', 5);
-const WARMUP = arg('warmup', 200);
-const SIZE = arg('size', 100);
+const { values: flags } = benchArgs({
+  command: 'node_modules/.bin/bun bench/relay.ts',
+  summary: 'Round-trip time of sequential pings to a UDP echo server on loopback, direct and through the WebSocket relay.',
+  flags: {
+    pings: { type: 'number', integer: true, min: 1, default: 2000, help: 'measured pings per path and run' },
+    runs: { type: 'number', integer: true, min: 1, default: 5, help: 'runs per placement; the median is shown' },
+    warmup: { type: 'number', integer: true, min: 1, default: 200, help: 'unmeasured pings first' },
+    size: { type: 'number', integer: true, min: 1, default: 100, help: 'ping payload, bytes' },
+    child: { type: 'number', integer: true, min: 1, max: 65535, value: 'echo port', help: 'internal: run as the pinging child process' },
+    'child-url': { type: 'string', value: 'relay url', help: 'internal: the relay the child pings through' },
+    'relay-first': { type: 'boolean', help: 'internal: the child measures the relay path first' },
+  },
+});
+const PINGS = flags.pings;
+const RUNS = flags.runs;
+const WARMUP = flags.warmup;
+const SIZE = flags.size;
 
 type Pinger = { ping(payload: Uint8Array): Promise<void>; close(): void };
 
@@ -49,17 +57,7 @@ async function percentiles(open: () => Promise<Pinger>): Promise<{ p50: number; 
   await measure(pinger, WARMUP);
   const sorted = (await measure(pinger, PINGS)).sort((a, b) => a - b);
   pinger.close();
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { p50: percentileOfSorted(sorted, 50), p99: percentileOfSorted(sorted, 99) };
 }
 
 /** One pending reply at a time: the next datagram or frame resolves it. */
@@ -117,7 +115,7 @@ interface Run {
   relay: { p50: number; p99: number };
 }
 
-/** The child-process side: `--child <echoPort> <relayUrl>` measures both paths and prints one JSON Run. */
+/** The child-process side: `--child <echoPort> --child-url <relayUrl>` measures both paths and prints one JSON Run. */
 async function child(echoPort: number, url: string, relayFirst: boolean): Promise<void> {
   const run: Partial<Run> = {};
   for (const kind of relayFirst ? (['relay', 'direct'] as const) : (['direct', 'relay'] as const)) {
@@ -127,7 +125,7 @@ async function child(echoPort: number, url: string, relayFirst: boolean): Promis
 }
 
 async function inChild(echoPort: number, url: string, relayFirst: boolean): Promise<Run> {
-  const proc = Bun.spawn([process.execPath, import.meta.path, '--child', String(echoPort), url, relayFirst ? 'relay-first' : 'direct-first', ...process.argv.slice(2)], {
+  const proc = Bun.spawn([process.execPath, import.meta.path, '--child', String(echoPort), '--child-url', url, ...(relayFirst ? ['--relay-first'] : []), ...process.argv.slice(2)], {
     stdout: 'pipe',
     stderr: 'inherit',
   });
@@ -162,9 +160,8 @@ function summarise(placement: string, runs: Run[]) {
   return summary;
 }
 
-const childAt = process.argv.indexOf('--child');
-if (childAt >= 0) {
-  await child(Number(process.argv[childAt + 1]), String(process.argv[childAt + 2]), process.argv[childAt + 3] === 'relay-first');
+if (flags.child !== undefined) {
+  await child(flags.child, flags['child-url'] ?? '', flags['relay-first']);
 } else {
   const echo = await Bun.udpSocket({
     hostname: '127.0.0.1',

@@ -17,19 +17,24 @@ import { decodeInput, InputBuffer, InputHistory } from '../src/game/codec/input.
 import { encodeSnapshot } from '../src/game/codec/snapshot.ts';
 import { SnapshotHistory, SnapshotReceiver, SnapshotSender } from '../src/game/codec/snapshot-stream.ts';
 import { TICKS_PER_SECOND, World } from '../src/game/sim/world.ts';
+import { median, percentileOfSorted } from '../src/stats/percentile.ts';
 import { seededRandom } from '../tests/support/prng.ts';
+import { benchArgs } from './args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number`);
-  return value;
-}
-
-const SECONDS = arg('seconds', 60);
-const RUNS = arg('runs', 5);
-const LOSS = arg('loss', 0.05);
-const LATENCY = arg('latency', 2);
+const { values: flags } = benchArgs({
+  command: 'node_modules/.bin/bun bench/snapshot.ts',
+  summary: 'Snapshot bandwidth and simulation cost of an 8-player hard game of bot brains, without sockets.',
+  flags: {
+    seconds: { type: 'number', min: 0, default: 60, help: 'simulated seconds per run' },
+    runs: { type: 'number', integer: true, min: 1, default: 5, help: 'runs; the median is shown' },
+    loss: { type: 'number', min: 0, max: 1, default: 0.05, help: 'probability each datagram is lost, each way' },
+    latency: { type: 'number', min: 0, default: 2, help: 'one-way latency, ticks' },
+  },
+});
+const SECONDS = flags.seconds;
+const RUNS = flags.runs;
+const LOSS = flags.loss;
+const LATENCY = flags.latency;
 const PLAYERS = 8;
 
 /** Datagrams in flight: each is delivered `LATENCY` ticks after it was sent, unless lost. */
@@ -44,14 +49,6 @@ class Link<T> {
     this.queue.splice(0, due.length);
     return due.map((q) => q.item);
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-}
-
-function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 0.5);
 }
 
 interface RunFigures {
@@ -137,8 +134,8 @@ function run(seed: number): RunFigures {
     fullMean: fullSizes.reduce((a, b) => a + b, 0) / fullSizes.length,
     fullMax: Math.max(...fullSizes),
     deltaMax,
-    tickP50: percentile(sortedTicks, 0.5) * 1000,
-    tickP99: percentile(sortedTicks, 0.99) * 1000,
+    tickP50: percentileOfSorted(sortedTicks, 50) * 1000,
+    tickP99: percentileOfSorted(sortedTicks, 99) * 1000,
     encodeP50: median(encodeTimes) * 1000,
     decodeP50: median(decodeTimes) * 1000,
     scores: world.scores().map((s) => s.score),

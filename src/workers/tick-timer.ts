@@ -3,6 +3,7 @@
  * is a few dozen ticks) summarised as p50/p99/max, so the matchmaker and load tests see whether a worker keeps
  * its tick budget.
  */
+import { percentileOfSorted } from '../stats/percentile.ts';
 import type { TickStats } from './messages.ts';
 
 const MAX_SAMPLES = 4096;
@@ -19,8 +20,12 @@ export class TickTimer {
   take(): TickStats | undefined {
     if (this.count === 0) return undefined;
     const sorted = this.samples.slice(0, this.count).sort();
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-    const stats = { ticks: this.count, p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), maxMs: round(sorted[sorted.length - 1] as number) };
+    const stats = {
+      ticks: this.count,
+      p50Ms: round(percentileOfSorted(sorted, 50)),
+      p99Ms: round(percentileOfSorted(sorted, 99)),
+      maxMs: round(percentileOfSorted(sorted, 100)),
+    };
     this.count = 0;
     return stats;
   }

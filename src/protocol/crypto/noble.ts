@@ -1,7 +1,10 @@
 import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { type Aead, checkAeadArgs, IETF_NONCE_BYTES, AEAD_TAG_BYTES } from './aead.ts';
 
-/** Pure-JS backend (@noble/ciphers, audited), the slowest option: kept as the independent reference the tests check the fast backends against. */
+/**
+ * Pure-JS backend (@noble/ciphers, audited): the fallback where wasm cannot be instantiated (loaded lazily by
+ * index.ts, never by a worker where wasm works) and the independent reference the tests check libsodium against.
+ */
 export const nobleAead: Aead = {
   name: 'noble',
   seal(key, nonce, aad, data, out) {
