@@ -2,6 +2,11 @@ import { describe, expect, test } from 'bun:test';
 import { ByteWriter } from '../../src/protocol/bytes.ts';
 import {
   CONNECT_TOKEN_BYTES,
+  CONNECTION_REQUEST_BYTES,
+  PacketReader,
+  PacketType,
+  PacketWriter,
+  SERVER_ALLOWED_PACKETS,
   encryptConnectTokenPrivate,
   isRejection,
   NEVER_EXPIRES,
@@ -60,6 +65,42 @@ describe('generateConnectToken', () => {
     expect(publicToken(makeToken({ timeoutSeconds: -1 }).bytes).timeoutSeconds).toBe(-1);
   });
 
+  test('u64 timestamps past 2^53 are exact end to end: public bytes, AAD of the private part, connection request', () => {
+    const create = (1n << 60n) + 12_345n;
+    const lifetime = (1n << 54n) + 1n; // a lifetime no JS number holds exactly
+    const { bytes, token } = makeToken({ nowSeconds: create, expireSeconds: lifetime });
+    const expire = create + lifetime;
+    // Neither timestamp survives a trip through a JS number.
+    expect(BigInt(Number(create))).not.toBe(create);
+    expect(BigInt(Number(expire))).not.toBe(expire);
+    expect([token.createTimestamp, token.expireTimestamp]).toEqual([create, expire]);
+    // The wire bytes themselves (create at 21, expire at 29), not only what our reader makes of them.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect([view.getBigUint64(21, true), view.getBigUint64(29, true)]).toEqual([create, expire]);
+    const read = publicToken(bytes);
+    expect(read).toEqual(token);
+    // The expire timestamp is in the private part's AAD: one second off and it no longer opens.
+    expect(reason(openConnectTokenPrivate(read, PROTOCOL_ID, PRIVATE_KEY))).toBeNull();
+    expect(reason(openConnectTokenPrivate({ ...read, expireTimestamp: expire - 1n }, PROTOCOL_ID, PRIVATE_KEY))).toBe('auth-failed');
+    // A server whose clock is a bigint a second before expiry admits the request; at expiry it refuses it.
+    const request = new Uint8Array(CONNECTION_REQUEST_BYTES);
+    new PacketWriter(PROTOCOL_ID).writeConnectionRequest(request, read);
+    const readAt = (currentTimestamp: bigint) =>
+      new PacketReader().read(request, { protocolId: PROTOCOL_ID, currentTimestamp, allowed: SERVER_ALLOWED_PACKETS, key: null, privateKey: PRIVATE_KEY, replay: null });
+    const admitted = readAt(expire - 1n);
+    if (isRejection(admitted)) throw new Error(`request refused before expiry: ${admitted.reason}`);
+    expect(admitted.type === PacketType.ConnectionRequest && admitted.expireTimestamp).toBe(expire);
+    expect(reason(readAt(expire))).toBe('expired');
+  });
+
+  test('number and bigint inputs agree, and a bigint lifetime < 0 never expires', () => {
+    const random = (n: number) => counting(n, 0x33);
+    expect(makeToken({ nowSeconds: BigInt(NOW), expireSeconds: 30n, random }).bytes).toEqual(makeToken({ random }).bytes);
+    expect(makeToken({ nowSeconds: 1n << 62n, expireSeconds: -1n }).token.expireTimestamp).toBe(NEVER_EXPIRES);
+    // The largest expire timestamp a lifetime can reach is u64 max itself.
+    expect(makeToken({ nowSeconds: NEVER_EXPIRES - 5n, expireSeconds: 5n }).token.expireTimestamp).toBe(NEVER_EXPIRES);
+  });
+
   test.each([
     ['no addresses', { serverAddresses: [] }],
     ['33 addresses', { serverAddresses: Array.from({ length: 33 }, () => parseAddress('1.2.3.4:5')) }],
@@ -69,6 +110,11 @@ describe('generateConnectToken', () => {
     ['a fractional timeout', { timeoutSeconds: 1.5 }],
     ['a fractional lifetime', { expireSeconds: 0.5 }],
     ['a NaN clock', { nowSeconds: Number.NaN }],
+    ['a clock past 2^53 as a number (its low bits are already lost)', { nowSeconds: 2 ** 60 }],
+    ['a lifetime past 2^53 as a number', { expireSeconds: 2 ** 54 }],
+    ['a negative bigint clock', { nowSeconds: -1n }],
+    ['a bigint clock past u64', { nowSeconds: 1n << 64n }],
+    ['an expire timestamp that overflows a u64', { nowSeconds: (1n << 64n) - 10n, expireSeconds: 10n }],
     ['a short random draw', { random: (n: number) => new Uint8Array(n - 1) }],
   ])('throws a RangeError for %s', (_name, overrides) => {
     expect(() => makeToken(overrides)).toThrow(RangeError);

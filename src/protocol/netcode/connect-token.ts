@@ -165,12 +165,18 @@ export interface GenerateConnectTokenOptions {
   serverAddresses: Address[];
   /** <= 256 bytes, zero padded */
   userData?: Uint8Array;
-  /** lifetime; < 0 means never (expire = 0xffffffffffffffff, as the reference) */
-  expireSeconds: number;
+  /**
+   * Lifetime in whole seconds; < 0 means never (expire = 0xffffffffffffffff, as the reference). A number must be
+   * a safe integer; a bigint reaches any u64 expire timestamp exactly.
+   */
+  expireSeconds: number | bigint;
   /** int32; -1 = no timeout */
   timeoutSeconds: number;
-  /** unix seconds; the pure code never reads a clock */
-  nowSeconds: number;
+  /**
+   * Unix seconds, the create timestamp; the pure code never reads a clock. A number is floored (Date.now() / 1000
+   * may be passed as is) and must stay within 2^53; a bigint is any u64, taken exactly.
+   */
+  nowSeconds: number | bigint;
   /**
    * Defaults to crypto.getRandomValues. Called, as the reference draws them, for the client-to-server key
    * (32), the server-to-client key (32), then the nonce (24).
@@ -186,15 +192,15 @@ export interface GenerateConnectTokenOptions {
 export function generateConnectToken(o: GenerateConnectTokenOptions): { bytes: Uint8Array; token: ConnectToken } {
   const random = o.random ?? defaultRandom;
   checkFixed(o.privateKey, KEY_BYTES, 'private key');
-  if (!Number.isFinite(o.nowSeconds) || o.nowSeconds < 0) throw new RangeError(`nowSeconds must be a unix time, got ${o.nowSeconds}`);
-  if (!Number.isInteger(o.expireSeconds)) throw new RangeError(`expireSeconds must be an integer, got ${o.expireSeconds}`);
+  const createTimestamp = createTimestampOf(o.nowSeconds);
+  const lifetime = lifetimeOf(o.expireSeconds);
+  const expireTimestamp = lifetime < 0n ? NEVER_EXPIRES : createTimestamp + lifetime;
+  if (expireTimestamp > U64_MAX) throw new RangeError(`create timestamp ${createTimestamp} + lifetime ${lifetime} overflows a u64`);
   const userData = new Uint8Array(USER_DATA_BYTES);
   if (o.userData) {
     if (o.userData.length > USER_DATA_BYTES) throw new RangeError(`user data is ${o.userData.length} bytes, at most ${USER_DATA_BYTES}`);
     userData.set(o.userData);
   }
-  const createTimestamp = BigInt(Math.floor(o.nowSeconds));
-  const expireTimestamp = o.expireSeconds < 0 ? NEVER_EXPIRES : createTimestamp + BigInt(o.expireSeconds);
   const clientToServerKey = checkFixed(random(KEY_BYTES), KEY_BYTES, 'random key');
   const serverToClientKey = checkFixed(random(KEY_BYTES), KEY_BYTES, 'random key');
   const nonce = checkFixed(random(CONNECT_TOKEN_NONCE_BYTES), CONNECT_TOKEN_NONCE_BYTES, 'random nonce');
@@ -204,6 +210,29 @@ export function generateConnectToken(o: GenerateConnectTokenOptions): { bytes: U
   encryptConnectTokenPrivate(encryptedPrivate, o.protocolId, expireTimestamp, nonce, o.privateKey, o.aead);
   const token: ConnectToken = { protocolId: o.protocolId, createTimestamp, expireTimestamp, nonce, encryptedPrivate, ...common };
   return { bytes: writeConnectToken(token), token };
+}
+
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * The u64 create timestamp, exact: a number beyond 2^53 has already lost its low bits, so it is refused rather
+ * than written as some nearby value (pass a bigint).
+ */
+function createTimestampOf(now: number | bigint): bigint {
+  if (typeof now === 'bigint') {
+    if (now < 0n || now > U64_MAX) throw new RangeError(`nowSeconds must be a u64 unix time, got ${now}`);
+    return now;
+  }
+  const seconds = Math.floor(now);
+  if (!Number.isSafeInteger(seconds) || seconds < 0) throw new RangeError(`nowSeconds must be a unix time within 2^53 (else a bigint), got ${now}`);
+  return BigInt(seconds);
+}
+
+/** The lifetime in seconds, exact; negative means the token never expires. */
+function lifetimeOf(seconds: number | bigint): bigint {
+  if (typeof seconds === 'bigint') return seconds;
+  if (!Number.isSafeInteger(seconds)) throw new RangeError(`expireSeconds must be a safe integer (else a bigint), got ${seconds}`);
+  return BigInt(seconds);
 }
 
 type AddressesAndKeys = Pick<ConnectTokenPrivate, 'serverAddresses' | 'clientToServerKey' | 'serverToClientKey'>;
