@@ -13,7 +13,7 @@
  * waits for that acknowledgement before play begins or results are shown: the matchmaker's record is the truth,
  * so a game the matchmaker did not accept never starts.
  */
-import type { GameReport, WorkerExitReason, WorkerPhase } from '../workers/messages.ts';
+import type { GameReport, WorkerExitReason, WorkerPhase } from '../contract/worker-messages.ts';
 import { HostMark } from './host-mark.ts';
 import { type Difficulty, Lobby } from './lobby.ts';
 import { CHANNEL_RELIABLE, type ClientMessage, decodeClientMessage, encodeMessage, sanitizeChat, type ServerMessage } from './messages.ts';

@@ -19,7 +19,7 @@ export const checkServerMessage: (value: unknown) => boolean = (() => {
   }
 })();
 
-/** src/workers/messages.ts MatchmakerToWorker */
+/** src/contract/worker-messages.ts MatchmakerToWorker */
 export const checkMatchmakerToWorker: (value: unknown) => boolean = (() => {
   return function check(value) {
     return (

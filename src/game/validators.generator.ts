@@ -6,7 +6,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { MatchmakerToWorker } from '../workers/messages.ts';
+import { MatchmakerToWorker } from '../contract/worker-messages.ts';
 import { ClientMessageSchema, ServerMessageSchema } from './message-schemas.ts';
 
 export const GENERATED_PATH = new URL('./validators.generated.ts', import.meta.url).pathname;
@@ -14,7 +14,7 @@ export const GENERATED_PATH = new URL('./validators.generated.ts', import.meta.u
 const CHECKS: [name: string, source: string, schema: TSchema][] = [
   ['checkClientMessage', 'src/game/message-schemas.ts ClientMessageSchema', ClientMessageSchema],
   ['checkServerMessage', 'src/game/message-schemas.ts ServerMessageSchema', ServerMessageSchema],
-  ['checkMatchmakerToWorker', 'src/workers/messages.ts MatchmakerToWorker', MatchmakerToWorker],
+  ['checkMatchmakerToWorker', 'src/contract/worker-messages.ts MatchmakerToWorker', MatchmakerToWorker],
 ];
 
 export function generateValidatorsSource(): string {

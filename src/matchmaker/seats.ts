@@ -137,6 +137,16 @@ export interface IssuedKeys {
   rejoinHash: string;
 }
 
+/** The watch key that was handed out with a rejoin key; only the rejoin key's holder can open it (no store needed). */
+export function openWatchKey(entry: Pick<SeatKey, 'sealedWatchKey'>, rejoinKey: string): string {
+  return Buffer.from(xorPad(entry.sealedWatchKey, rejoinKey)).toString('base64url');
+}
+
+/** The invite key that was handed out with a rejoin key; only the rejoin key's holder can open it. */
+export function openInviteKey(entry: Pick<SeatKey, 'sealedInviteKey'>, rejoinKey: string): string {
+  return Buffer.from(xorPad(entry.sealedInviteKey, rejoinKey, 'invite')).toString('base64url');
+}
+
 /** Key hash → seat or chain, across every game in memory. */
 export class KeyIndex {
   private readonly seats = new Map<string, SeatKey>();
@@ -172,8 +182,13 @@ export class KeyIndex {
     return this.seats.get(keyHash(rejoinKey));
   }
 
-  seatByHash(hash: string): SeatKey | undefined {
-    return this.seats.get(hash);
+  /** Play again: the seat a rejoin key (by hash) opens moves to the group's new game. False if the hash is unknown. */
+  moveSeat(rejoinHash: string, gameId: string, clientId: bigint): boolean {
+    const entry = this.seats.get(rejoinHash);
+    if (!entry) return false;
+    entry.gameId = gameId;
+    entry.clientId = clientId;
+    return true;
   }
 
   watch(watchKey: string): Chain | undefined {
@@ -187,12 +202,12 @@ export class KeyIndex {
 
   /** The watch key that was handed out with a rejoin key (only the rejoin key's holder can open it). */
   watchKeyOf(entry: SeatKey, rejoinKey: string): string {
-    return Buffer.from(xorPad(entry.sealedWatchKey, rejoinKey)).toString('base64url');
+    return openWatchKey(entry, rejoinKey);
   }
 
   /** The invite key that was handed out with a rejoin key (only the rejoin key's holder can open it). */
   inviteKeyOf(entry: SeatKey, rejoinKey: string): string {
-    return Buffer.from(xorPad(entry.sealedInviteKey, rejoinKey, 'invite')).toString('base64url');
+    return openInviteKey(entry, rejoinKey);
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import { createSessionHostReporter } from './reporter.ts';
 import { parseMatchmakerMessage } from './matchmaker-message.ts';
-import type { WorkerExitReason, WorkerToMatchmaker } from './messages.ts';
+import type { WorkerExitReason, WorkerToMatchmaker } from '../contract/worker-messages.ts';
 import { parseWorkerEnv, type WorkerEnv } from './worker-env.ts';
 import { TickTimer } from './tick-timer.ts';
 import { GameSession } from '../game/session.ts';

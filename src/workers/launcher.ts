@@ -12,7 +12,7 @@
  *   posts `fatal` or an invalid message, or ends without saying `exiting` is ended and reported with a failure
  *   cause. Exit codes are never read: after terminate() they are 0 or 1 at random (DESIGN.md section 10).
  */
-import type { GameReport, SeatState, TickStats, WorkerExitReason, WorkerPhase } from './messages.ts';
+import type { GameReport, SeatState, TickStats, WorkerExitReason, WorkerPhase } from '../contract/worker-messages.ts';
 import { parseWorkerMessage } from './messages.ts';
 import { encodeWorkerEnv, type WorkerEnv } from './worker-env.ts';
 

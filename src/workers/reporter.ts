@@ -4,7 +4,7 @@
  * for supervision. The game acts only on the HTTP answer.
  */
 import type { ReportOutcome } from '../game/session.ts';
-import type { GameReport, WorkerToMatchmaker } from './messages.ts';
+import type { GameReport, WorkerToMatchmaker } from '../contract/worker-messages.ts';
 import type { WorkerEnv } from './worker-env.ts';
 
 export const REPORT_TIMEOUT_MS = 3000;

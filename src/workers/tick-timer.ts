@@ -4,7 +4,7 @@
  * its tick budget.
  */
 import { percentileOfSorted } from '../stats/percentile.ts';
-import type { TickStats } from './messages.ts';
+import type { TickStats } from '../contract/worker-messages.ts';
 
 const MAX_SAMPLES = 4096;
 

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
 import { GAME_STATES } from '../metrics.ts';
-import { Difficulty, literalUnion } from '../../workers/messages.ts';
+import { Difficulty, literalUnion } from '../../contract/worker-messages.ts';
 
 const EXAMPLE_GAME = 'q3JmX0dWm2b6yC1l8b1Q9A';
 const Millis = t.Number({ minimum: 0 });

@@ -10,7 +10,7 @@ import { t } from 'elysia';
 import { GAME_STATES } from '../metrics.ts';
 import { PASSCODE_LENGTH } from '../passcodes.ts';
 import { KEY_PATTERN } from '../seats.ts';
-import { Difficulty, literalUnion } from '../../workers/messages.ts';
+import { Difficulty, literalUnion } from '../../contract/worker-messages.ts';
 
 const DisplayName = t.String({
   minLength: 1,

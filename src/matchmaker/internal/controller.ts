@@ -3,7 +3,7 @@
  * compared in constant time). The acknowledgement is the worker's go-ahead: it starts play only after it.
  */
 import { Elysia } from 'elysia';
-import { GameReport } from '../../workers/messages.ts';
+import { GameReport } from '../../contract/worker-messages.ts';
 import { GameIdParams } from '../games/model.ts';
 import { BODY_ERRORS, errorResponses } from '../http.ts';
 import type { GameRegistry } from '../registry.ts';

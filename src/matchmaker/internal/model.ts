@@ -1,6 +1,6 @@
 import { t } from 'elysia';
 import { GAME_STATES } from '../metrics.ts';
-import { literalUnion } from '../../workers/messages.ts';
+import { literalUnion } from '../../contract/worker-messages.ts';
 
 export const ReportAck = t.Object(
   { gameId: t.String(), state: literalUnion(GAME_STATES) },

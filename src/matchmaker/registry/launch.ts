@@ -1,0 +1,146 @@
+/**
+ * The create path shared by create and play again: checks the request and the node's capacity, takes a slot and a
+ * port, mints the game's secrets and starts its worker; resolves once the worker is ready. Never leaves a
+ * half-started game: on any failure the slot and port are released (the port once the worker has closed).
+ */
+import type { Logger } from '../../log.ts';
+import { HUDDLE_PROTOCOL_ID } from '../../protocol/constants.ts';
+import type { GameLauncher, LauncherEvent } from '../../workers/launcher.ts';
+import { GameError } from '../errors.ts';
+import { sanitizeName } from '../../game/messages.ts';
+import type { PortPool } from '../ports.ts';
+import { newChain, SeatBook } from '../seats.ts';
+import { newGameId, randomBytes, SECRET_BYTES } from '../secrets.ts';
+import { ClientIds } from '../tokens.ts';
+import { type GameRecord, secretTexts } from './game-record.ts';
+import { errorMessage, type GameLifecycle } from './lifecycle.ts';
+import type { GameStateStore } from './state-store.ts';
+import type { RegistrySettings } from './types.ts';
+
+export interface LaunchDeps {
+  settings: RegistrySettings;
+  state: GameStateStore;
+  ports: PortPool;
+  lifecycle: GameLifecycle;
+  launcher: GameLauncher;
+  log: Logger;
+  reportUrl: (gameId: string) => string;
+  /** Wall clock, unix ms. */
+  now: () => number;
+  /** Monotonic ms. */
+  clock: () => number;
+  onEvent: (record: GameRecord, event: LauncherEvent) => void;
+}
+
+/**
+ * A game in its lobby, or a GameError (`capacity`, `no_ports`, `start_failed`, `invalid_name`,
+ * `validation_failed`; `draining` is the caller's to check).
+ */
+export async function launchGame(
+  deps: LaunchDeps,
+  request: { name: string; maxPlayers?: number },
+  previous: GameRecord | undefined,
+): Promise<GameRecord> {
+  const { settings, state, ports, log } = deps;
+  const name = requireName(request.name);
+  const maxPlayers = request.maxPlayers ?? settings.maxPlayers;
+  if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > settings.maxPlayers) {
+    throw new GameError('validation_failed', `maxPlayers must be from 1 to ${settings.maxPlayers}`);
+  }
+  if (state.live >= settings.maxGames) {
+    throw new GameError('capacity', `all ${settings.maxGames} game slots are in use; try again when a game ends`);
+  }
+  const port = ports.take();
+  if (port === undefined) {
+    throw new GameError('no_ports', `all ${ports.size} game ports are in use; try again when a game ends`);
+  }
+
+  const id = newGameId();
+  const clientIds = new ClientIds();
+  const record: GameRecord = {
+    id,
+    name,
+    passcode: state.issuePasscode(id),
+    port,
+    maxPlayers,
+    createdAt: deps.now(),
+    launchedAt: deps.clock(),
+    state: 'starting',
+    difficulty: undefined,
+    players: 0,
+    playersReported: false,
+    playerNames: undefined,
+    spectators: 0,
+    seats: new SeatBook(),
+    // A play-again game joins its group's chain; the chain moves on to it only once it is ready.
+    chain: previous?.chain ?? newChain(id),
+    outcome: undefined,
+    hostAtEnd: undefined,
+    previousId: previous?.id,
+    next: undefined,
+    tick: undefined,
+    seatStates: undefined,
+    emptySince: undefined,
+    stateSince: deps.clock(),
+    endReason: undefined,
+    clientIds,
+    hostClientId: clientIds.next(),
+    slotHeld: true,
+    local: {
+      privateKey: randomBytes(SECRET_BYTES),
+      reportToken: randomBytes(SECRET_BYTES),
+      handle: undefined,
+      stopIntent: undefined,
+      started: Promise.withResolvers<void>(),
+      exited: Promise.withResolvers<void>(),
+    },
+  };
+  // Nobody awaits these when a game dies unseen; they must not surface as unhandled rejections.
+  record.local.started.promise.catch(() => {});
+  state.addGame(record);
+  // Registered with the logger's redaction guard in the encodings they travel in, until the game is released.
+  for (const text of secretTexts(record.local)) log.protect(text);
+
+  try {
+    record.local.handle = deps.launcher.launch(
+      {
+        env: {
+          gameId: id,
+          port,
+          bindHost: settings.bindHost,
+          publicHost: settings.publicHost,
+          privateKey: record.local.privateKey,
+          reportToken: Buffer.from(record.local.reportToken).toString('base64url'),
+          reportUrl: deps.reportUrl(id),
+          maxPlayers,
+          lobbyTimeoutSeconds: settings.lobbyTimeoutSeconds,
+          roundSeconds: settings.roundSeconds,
+          protocolId: HUDDLE_PROTOCOL_ID,
+          heartbeatIntervalMs: settings.heartbeatIntervalMs,
+          hostClientId: record.hostClientId,
+          rejoinGraceSeconds: settings.rejoinGraceSeconds,
+          maxSpectators: settings.maxSpectators,
+        },
+        startTimeoutMs: settings.workerStartTimeoutMs,
+        heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
+      },
+      (event) => deps.onEvent(record, event),
+    );
+  } catch (error) {
+    // Nothing was started, so nothing holds the port: release now.
+    deps.lifecycle.release(record, { state: 'failed', reason: 'launch_error' });
+    log.error('game.launch_error', { gameId: id, message: errorMessage(error) });
+    throw new GameError('start_failed', 'the game server could not be started');
+  }
+
+  await record.local.started.promise;
+  return record;
+}
+
+/** A display name as the game will show it. Throws `invalid_name`. */
+export function requireName(raw: string): string {
+  // The same cleaning the game applies to the name it reads back from the token.
+  const name = sanitizeName(raw);
+  if (name === '') throw new GameError('invalid_name', 'the name is empty once control characters are removed');
+  return name;
+}
