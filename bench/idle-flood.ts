@@ -40,7 +40,16 @@ const server = Bun.spawn([process.execPath, join(root, 'src/index.ts'), '--port'
 });
 let out = '';
 const reader = server.stdout.getReader();
-while (!/listening on (http:\/\/\S+)\n/.test(out)) out += new TextDecoder().decode((await reader.read()).value);
+while (!/listening on (http:\/\/\S+)\n/.test(out)) {
+  const { done, value } = await reader.read();
+  if (done) {
+    // It exited before listening (a game port in use, a bad flag): say so instead of reading an ended pipe forever.
+    rmSync(dir, { recursive: true, force: true });
+    console.error(`huddle serve exited with code ${await server.exited} before its ready line:\n${out}`);
+    process.exit(1);
+  }
+  out += new TextDecoder().decode(value);
+}
 const url = /listening on (http:\/\/\S+)\n/.exec(out)![1]!;
 let logLines = 0;
 void (async () => {
@@ -51,40 +60,47 @@ void (async () => {
   }
 })();
 const port = new URL(url).port;
-const limit = readFileSync(`/proc/${server.pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!.split(/\s+/)[3];
-
-const flooder = `
-const net = require('node:net'); let open = 0;
-for (let i = 0; i < ${Math.ceil(FLOOD / 2)}; i++) {
-  const s = net.connect({ host: '127.0.0.1', port: ${port}, localAddress: '127.0.0.5' });
-  s.on('connect', () => open++); s.on('error', () => {});
-  if (i % 200 === 199) await Bun.sleep(2);
-}
-setInterval(() => {}, 1000);`;
-const flooders = [0, 1].map(() => Bun.spawn([process.execPath, '-e', flooder], { stdout: 'ignore', stderr: 'ignore' }));
-
+let flooders: Bun.Subprocess[] = [];
 const latencies: number[] = [];
 let failures = 0;
 let peakFds = 0;
-const until = Date.now() + SECONDS * 1000;
-while (Date.now() < until) {
-  peakFds = Math.max(peakFds, readdirSync(`/proc/${server.pid}/fd`).length);
-  const started = performance.now();
-  try {
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000), headers: { connection: 'close' } });
-    await response.text();
-    latencies.push(performance.now() - started);
-  } catch {
-    failures++;
+let limit: string | undefined;
+let shed: string | undefined;
+try {
+  limit = readFileSync(`/proc/${server.pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!.split(/\s+/)[3];
+
+  const flooder = `
+  const net = require('node:net'); let open = 0;
+  for (let i = 0; i < ${Math.ceil(FLOOD / 2)}; i++) {
+    const s = net.connect({ host: '127.0.0.1', port: ${port}, localAddress: '127.0.0.5' });
+    s.on('connect', () => open++); s.on('error', () => {});
+    if (i % 200 === 199) await Bun.sleep(2);
   }
-  await Bun.sleep(100);
+  setInterval(() => {}, 1000);`;
+  flooders = [0, 1].map(() => Bun.spawn([process.execPath, '-e', flooder], { stdout: 'ignore', stderr: 'ignore' }));
+
+  const until = Date.now() + SECONDS * 1000;
+  while (Date.now() < until) {
+    peakFds = Math.max(peakFds, readdirSync(`/proc/${server.pid}/fd`).length);
+    const started = performance.now();
+    try {
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000), headers: { connection: 'close' } });
+      await response.text();
+      latencies.push(performance.now() - started);
+    } catch {
+      failures++;
+    }
+    await Bun.sleep(100);
+  }
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  shed = /^huddle_connections_shed_total (\d+)$/m.exec(metrics)?.[1];
+} finally {
+  // Also when a step above throws: no flooder, server or temp directory outlives the bench.
+  for (const f of flooders) f.kill('SIGKILL');
+  server.kill('SIGTERM');
+  await server.exited;
+  rmSync(dir, { recursive: true, force: true });
 }
-const metrics = await (await fetch(`${url}/metrics`)).text();
-const shed = /^huddle_connections_shed_total (\d+)$/m.exec(metrics)?.[1];
-for (const f of flooders) f.kill('SIGKILL');
-server.kill('SIGTERM');
-await server.exited;
-rmSync(dir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => percentileOfSorted(latencies, p * 100).toFixed(1);
 console.log(`fd limit ${limit}, flood ${FLOOD} idle connections from 127.0.0.5 for ${SECONDS} s, cap ${CAP}`);

@@ -55,26 +55,32 @@ async function welcomed(player: UdpPlayer, rejoined: boolean): Promise<void> {
   await player.waitFor((v) => v.you !== undefined && v.rejoined === rejoined && v.phase === 'lobby', 5000);
 }
 
+const open = new Set<UdpPlayer>();
+function track(player: UdpPlayer): UdpPlayer {
+  open.add(player);
+  return player;
+}
+
 const results: Record<Kind, number[]> = { join: [], takeover: [], held: [] };
 const runMedians: Record<Kind, number[]> = { join: [], takeover: [], held: [] };
 try {
   for (let run = 0; run < RUNS; run++) {
     const game = await post('/api/games', { name: 'host' });
-    const host = await UdpPlayer.connect(game.connectToken);
+    const host = track(await UdpPlayer.connect(game.connectToken));
     await welcomed(host, false);
     const perRun: Record<Kind, number[]> = { join: [], takeover: [], held: [] };
     for (let i = 0; i < SAMPLES; i++) {
       // join: a new player, who then stays as the one who drops.
       let started = performance.now();
       const ticket = await post('/api/games/join', { passcode: game.passcode, name: `p${i}` });
-      let player = await UdpPlayer.connect(ticket.connectToken);
+      let player = track(await UdpPlayer.connect(ticket.connectToken));
       await welcomed(player, false);
       perRun.join.push(performance.now() - started);
 
       // takeover: the socket goes silent and the player comes back from a new one.
       player.vanish();
       started = performance.now();
-      player = await UdpPlayer.connect((await post('/api/games/rejoin', { rejoinKey: ticket.rejoinKey })).connectToken);
+      player = track(await UdpPlayer.connect((await post('/api/games/rejoin', { rejoinKey: ticket.rejoinKey })).connectToken));
       await welcomed(player, true);
       perRun.takeover.push(performance.now() - started);
 
@@ -82,7 +88,7 @@ try {
       player.close();
       await Bun.sleep(30);
       started = performance.now();
-      player = await UdpPlayer.connect((await post('/api/games/rejoin', { rejoinKey: ticket.rejoinKey })).connectToken);
+      player = track(await UdpPlayer.connect((await post('/api/games/rejoin', { rejoinKey: ticket.rejoinKey })).connectToken));
       await welcomed(player, true);
       perRun.held.push(performance.now() - started);
 
@@ -100,6 +106,8 @@ try {
     }
   }
 } finally {
+  // A failed wait leaves players ticking at 30 Hz: close them all, or the process never exits.
+  for (const p of open) p.close();
   await server.stop();
   removeDataDir();
 }

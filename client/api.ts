@@ -97,16 +97,8 @@ export function playAgain(rejoinKey: string): Promise<Ticket> {
 }
 
 export async function gameStatus(gameId: string, timeoutMs = 5000): Promise<GameStatus> {
-  let response: Response;
-  try {
-    response = await fetch(`/api/games/${encodeURIComponent(gameId)}`, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch {
-    throw unreachable();
-  }
-  const json: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw failure(response, json);
-  const v = json as Partial<GameStatus> | undefined;
-  if (typeof v?.state !== 'string') throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
+  const v = (await request(`/api/games/${encodeURIComponent(gameId)}`, {}, timeoutMs)) as Partial<GameStatus> | undefined;
+  if (typeof v?.state !== 'string') throw notUnderstood();
   return { gameId, state: v.state, endReason: typeof v.endReason === 'string' ? v.endReason : null, next: v.next ?? null };
 }
 
@@ -118,35 +110,32 @@ export interface StoredResults {
 }
 
 export async function gameResults(gameId: string): Promise<StoredResults> {
-  let response: Response;
-  try {
-    response = await fetch(`/api/games/${encodeURIComponent(gameId)}/results`, { signal: AbortSignal.timeout(5000) });
-  } catch {
-    throw unreachable();
-  }
-  const json: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw failure(response, json);
-  const v = json as Partial<StoredResults> | undefined;
-  if (!Array.isArray(v?.players) || typeof v?.difficulty !== 'string') throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
+  const v = (await request(`/api/games/${encodeURIComponent(gameId)}/results`, {}, 5000)) as Partial<StoredResults> | undefined;
+  if (!Array.isArray(v?.players) || typeof v?.difficulty !== 'string') throw notUnderstood();
   return { difficulty: v.difficulty, outcome: v.outcome === 'abandoned' ? 'abandoned' : 'finished', players: v.players };
 }
 
 async function post(path: string, body: object, timeoutMs = TIMEOUT_MS): Promise<Ticket> {
+  const json = await request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, timeoutMs);
+  if (!isTicket(json)) throw notUnderstood();
+  return json;
+}
+
+/** One request to the matchmaker: its JSON body when the answer is 2xx, else the player-facing ApiError. */
+async function request(path: string, init: RequestInit, timeoutMs: number): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    response = await fetch(path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch {
     throw unreachable();
   }
   const json: unknown = await response.json().catch(() => undefined);
   if (!response.ok) throw failure(response, json);
-  if (!isTicket(json)) throw new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
   return json;
+}
+
+function notUnderstood(): ApiError {
+  return new ApiError('other', 'The server sent an answer this page does not understand. Reload the page.');
 }
 
 function unreachable(): ApiError {

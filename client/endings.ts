@@ -2,7 +2,8 @@
  * Every way a game can end for this tab, as one reason, and what the page does about it: the sentence a player
  * reads (no raw close codes, signal names or protocol states) and whether rejoining the seat may cure it.
  */
-import { ClientState } from '../src/protocol/netcode/client.ts';
+import { describeFailure } from '../src/game/game-client.ts';
+import type { ClientState } from '../src/protocol/netcode/client.ts';
 
 export type EndReason =
   /** The same seat connected from another tab or device: the game goes on there. */
@@ -81,27 +82,18 @@ export function reasonFromClosingCode(code: string | undefined): EndReason | und
       return 'token-expired';
     case 'denied':
       return 'denied';
+    case 'request-timed-out':
+      return 'handshake-timeout';
+    case 'invalid-token':
+      return 'invalid-token';
     default:
       return undefined;
   }
 }
 
+/** A netcode ending (the client's own state) to a reason, through the game client's one table of them. */
 export function reasonFromNetcode(state: ClientState): EndReason {
-  switch (state) {
-    case ClientState.ConnectTokenExpired:
-      return 'token-expired';
-    case ClientState.ConnectionRequestTimedOut:
-    case ClientState.ConnectionResponseTimedOut:
-      return 'handshake-timeout';
-    case ClientState.ConnectionTimedOut:
-      return 'timed-out';
-    case ClientState.ConnectionDenied:
-      return 'denied';
-    case ClientState.InvalidConnectToken:
-      return 'invalid-token';
-    default:
-      return 'closed';
-  }
+  return reasonFromClosingCode(describeFailure(state).code) ?? 'closed';
 }
 
 /** The relay's close codes (src/protocol/transport/websocket.ts, RelayCloseCode) to a reason. */

@@ -79,19 +79,20 @@ export async function requestTicket(options: Pick<BotOptions, 'server' | 'name' 
   return postTicket(options.server, '/api/games', { name: options.name, ...(create?.maxPlayers ? { maxPlayers: create.maxPlayers } : {}) }, headers);
 }
 
-/** A fresh ticket for the same seat (`POST /api/games/rejoin`). */
-export function requestRejoin(server: string, rejoinKey: string): Promise<Ticket> {
-  return postTicket(server, '/api/games/rejoin', { rejoinKey }, { 'content-type': 'application/json' });
+/** A fresh ticket for the same seat (`POST /api/games/rejoin`); `signal` abandons the question. */
+export function requestRejoin(server: string, rejoinKey: string, signal?: AbortSignal): Promise<Ticket> {
+  return postTicket(server, '/api/games/rejoin', { rejoinKey }, { 'content-type': 'application/json' }, signal);
 }
 
 /** Thrown for an answer that says the seat is gone for good (404, 409): no point in asking again. */
 export class TicketRefused extends BotError {}
 
-async function postTicket(server: string, path: string, body: object, headers: Record<string, string>): Promise<Ticket> {
+async function postTicket(server: string, path: string, body: object, headers: Record<string, string>, signal?: AbortSignal): Promise<Ticket> {
   const url = new URL(path, server);
+  const timeout = AbortSignal.timeout(10_000);
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
   } catch (error) {
     throw new BotError(`cannot reach the matchmaker at ${server}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -134,6 +135,8 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   let rejoining = false;
   let rejoinDeadline = 0;
   let stopped = false;
+  /** Aborts a rejoin question still in flight when the bot stops. */
+  const stopping = new AbortController();
 
   let arena = new ArenaClient();
   client = new GameClient({
@@ -216,7 +219,7 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
         return finishClosed('connection lost and the seat was not reopened in time');
       }
       try {
-        const fresh = await requestRejoin(options.server, key);
+        const fresh = await requestRejoin(options.server, key, stopping.signal);
         if (stopped) return;
         rejoinKey = fresh.rejoinKey ?? key;
         arena = new ArenaClient();
@@ -224,6 +227,7 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
         client?.connect(new Uint8Array(Buffer.from(fresh.connectToken, 'base64')), now());
         return;
       } catch (error) {
+        if (stopped) return;
         if (error instanceof TicketRefused) {
           rejoinTimer = undefined;
           return finishClosed(`connection lost and the seat is gone: ${error.message}`);
@@ -257,6 +261,7 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     return await done.promise;
   } finally {
     stopped = true;
+    stopping.abort();
     clearInterval(ticker);
     clearTimeout(timeout);
     clearTimeout(rejoinTimer);

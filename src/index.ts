@@ -53,14 +53,13 @@ async function runServe(args: string[]): Promise<number> {
     log.warn('server.tokens_in_clear', { message: 'no TLS on a non-loopback address: connect tokens travel in clear' });
   }
   log.info('server.ready', { url: server.url, version: pkg.version });
-  if (server.tls) {
-    // Certificate renewal without a restart: `systemctl reload` / `kill -HUP`. A bad new pair keeps the old one.
-    process.on('SIGHUP', () => {
-      const reloaded = server.reloadTls();
-      if (reloaded.ok) log.info('server.tls_reloaded', { message: `now serving ${reloaded.subject}, valid to ${reloaded.validTo}` });
-      else log.error('server.tls_reload_failed', { message: reloaded.error });
-    });
-  }
+  // Certificate renewal without a restart: `systemctl reload` / `kill -HUP`. A bad new pair keeps the old one.
+  const onHangup = () => {
+    const reloaded = server.reloadTls();
+    if (reloaded.ok) log.info('server.tls_reloaded', { message: `now serving ${reloaded.subject}, valid to ${reloaded.validTo}` });
+    else log.error('server.tls_reload_failed', { message: reloaded.error });
+  };
+  if (server.tls) process.on('SIGHUP', onHangup);
 
   const done = Promise.withResolvers<number>();
   let signalled = false;
@@ -82,7 +81,12 @@ async function runServe(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return done.promise;
+  // Whatever ends the serve, its handlers go with it (main() may run in a process that lives on).
+  return done.promise.finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
+  });
 }
 
 function usage(): string {

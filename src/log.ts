@@ -163,6 +163,8 @@ interface Window {
   held: number;
   /** The most severe level held back, for the summary line. */
   level: LogLevel;
+  /** The summary timer, once a line was held back; cleared when the window closes first by the next line. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -203,6 +205,7 @@ class ClientLineSampler {
         if (current === window) this.close(event, current, this.clock());
       }, this.limit.windowMs - (now - window.startedAt));
       (timer as { unref?: () => void }).unref?.();
+      window.timer = timer;
     }
     window.held++;
     if (LEVEL_ORDER[level] > LEVEL_ORDER[window.level]) window.level = level;
@@ -212,6 +215,7 @@ class ClientLineSampler {
 
   private close(event: string, window: Window, now: number): void {
     this.windows.delete(event);
+    if (window.timer !== undefined) clearTimeout(window.timer);
     if (window.held > 0) this.summarise({ level: window.level, event, suppressed: window.held, durationMs: Math.round(now - window.startedAt) });
   }
 }

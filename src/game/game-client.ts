@@ -299,8 +299,9 @@ export class GameClient {
     if (state === ClientState.Connected || state > ClientState.Disconnected) return;
     if (this.view.phase === 'results') return this.changed();
     if (state === ClientState.Disconnected && this.finished) return this.close(this.view.closedReason ?? 'The game is over.');
-    this.view.closedCode ??= failureCode(state);
-    this.close(describeFailure(state));
+    const failure = describeFailure(state);
+    this.view.closedCode ??= failure.code;
+    this.close(failure.reason);
   }
 
   private close(reason: string): void {
@@ -314,42 +315,23 @@ export class GameClient {
   }
 }
 
-/** The `closedCode` of each way a connection can fail. */
-export function failureCode(state: ClientState): ClosedCode {
+/** The `closedCode` of each way a connection can fail, and what to tell the player. */
+export function describeFailure(state: ClientState): { code: ClosedCode; reason: string } {
   switch (state) {
     case ClientState.ConnectTokenExpired:
-      return 'token-expired';
+      return { code: 'token-expired', reason: 'Your invitation expired before the game answered. Join again with the passcode.' };
     case ClientState.InvalidConnectToken:
-      return 'invalid-token';
+      return { code: 'invalid-token', reason: 'The invitation is not valid for this game.' };
     case ClientState.ConnectionTimedOut:
-      return 'timed-out';
+      return { code: 'timed-out', reason: 'Connection lost: the game stopped answering.' };
     case ClientState.ConnectionResponseTimedOut:
     case ClientState.ConnectionRequestTimedOut:
-      return 'request-timed-out';
+      return { code: 'request-timed-out', reason: 'Connection timed out: the game did not answer.' };
     case ClientState.ConnectionDenied:
-      return 'denied';
-    default:
-      return 'disconnected';
-  }
-}
-
-/** What to tell a player for each way a connection can fail. */
-export function describeFailure(state: ClientState): string {
-  switch (state) {
-    case ClientState.ConnectTokenExpired:
-      return 'Your invitation expired before the game answered. Join again with the passcode.';
-    case ClientState.InvalidConnectToken:
-      return 'The invitation is not valid for this game.';
-    case ClientState.ConnectionTimedOut:
-      return 'Connection lost: the game stopped answering.';
-    case ClientState.ConnectionResponseTimedOut:
-    case ClientState.ConnectionRequestTimedOut:
-      return 'Connection timed out: the game did not answer.';
-    case ClientState.ConnectionDenied:
-      return 'The game refused the connection: it is full or has already started.';
+      return { code: 'denied', reason: 'The game refused the connection: it is full or has already started.' };
     case ClientState.Disconnected:
-      return 'The game closed the connection.';
+      return { code: 'disconnected', reason: 'The game closed the connection.' };
     default:
-      return `Connection ended (${clientStateName(state)}).`;
+      return { code: 'disconnected', reason: `Connection ended (${clientStateName(state)}).` };
   }
 }

@@ -91,47 +91,73 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const store = new ResultsStore(config.dataDir);
   let localUrl = '';
   let reportBase = '';
-  const registry = new GameRegistry({
-    settings: {
-      maxGames: config.maxGames,
-      maxPlayers: config.maxPlayers,
-      gamePorts: config.gamePorts,
-      publicHost: config.publicHost,
-      bindHost: config.host,
-      lobbyTimeoutSeconds: config.lobbyTimeoutSeconds,
-      roundSeconds: config.roundSeconds,
-      tokenExpirySeconds: config.tokenExpirySeconds,
-      workerStartTimeoutMs: config.workerStartTimeoutMs,
-      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
-      heartbeatIntervalMs: heartbeatIntervalMs(config),
-      rejoinGraceSeconds: config.rejoinGraceSeconds,
-      maxSpectators: config.maxSpectators,
-      ticketsPerGame: config.ticketsPerGame,
-    },
-    launcher: options.launcher ?? new BunWorkerLauncher(),
-    store,
-    // Workers report over loopback: the report route never needs to be reachable from outside.
-    reportUrl: (gameId) => `${reportBase}/internal/games/${encodeURIComponent(gameId)}/report`,
-    log,
-  });
-  const extension = options.extend?.({ config, registry, log, gameHost: loopbackHostFor(config.host).replace(/^\[|\]$/g, ''), clientAddress: edge.clientAddress }) ?? {};
-  const app = createApp({
-    config,
-    registry,
-    store,
-    log,
-    clientAddress: edge.clientAddress,
-    // The edge first: its hook resolves each request's origin before any route reads it.
-    plugins: [edge.plugin(), ...(extension.plugins ?? [])],
-    extraMetrics: [...(extension.extraMetrics ?? []), () => edge.metrics()],
-  });
+  let extension: ServerExtension = {};
+  let reports: ReturnType<typeof startReportListener> | undefined;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  // Everything started so far, in reverse; each step runs even when one before it throws. Used by stop and by a
+  // start that fails half-way (a port in use, a plugin that throws), which must leave nothing listening or open.
+  const release = async (): Promise<void> => {
+    const steps: (() => unknown)[] = [() => clearInterval(sweeper), () => extension.stop?.(), () => edge.stop(), () => reports?.stop(true), () => store.close()];
+    let first: unknown;
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    if (first !== undefined) throw first;
+  };
+  let registry: GameRegistry;
+  let app: MatchmakerApp;
   let listener;
   try {
-    // Bun's own limit answers with a bare 413; keep it well above ours so ours (JSON) answers first.
-    listener = edge.listen(app, Math.max(config.maxBodyBytes * 4, 1024 * 1024));
+    registry = new GameRegistry({
+      settings: {
+        maxGames: config.maxGames,
+        maxPlayers: config.maxPlayers,
+        gamePorts: config.gamePorts,
+        publicHost: config.publicHost,
+        bindHost: config.host,
+        lobbyTimeoutSeconds: config.lobbyTimeoutSeconds,
+        roundSeconds: config.roundSeconds,
+        tokenExpirySeconds: config.tokenExpirySeconds,
+        workerStartTimeoutMs: config.workerStartTimeoutMs,
+        heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+        heartbeatIntervalMs: heartbeatIntervalMs(config),
+        rejoinGraceSeconds: config.rejoinGraceSeconds,
+        maxSpectators: config.maxSpectators,
+        ticketsPerGame: config.ticketsPerGame,
+      },
+      launcher: options.launcher ?? new BunWorkerLauncher(),
+      store,
+      // Workers report over loopback: the report route never needs to be reachable from outside.
+      reportUrl: (gameId) => `${reportBase}/internal/games/${encodeURIComponent(gameId)}/report`,
+      log,
+    });
+    extension = options.extend?.({ config, registry, log, gameHost: loopbackHostFor(config.host).replace(/^\[|\]$/g, ''), clientAddress: edge.clientAddress }) ?? {};
+    app = createApp({
+      config,
+      registry,
+      store,
+      log,
+      clientAddress: edge.clientAddress,
+      // The edge first: its hook resolves each request's origin before any route reads it.
+      plugins: [edge.plugin(), ...(extension.plugins ?? [])],
+      extraMetrics: [...(extension.extraMetrics ?? []), () => edge.metrics()],
+    });
+    try {
+      // Bun's own limit answers with a bare 413; keep it well above ours so ours (JSON) answers first.
+      listener = edge.listen(app, Math.max(config.maxBodyBytes * 4, 1024 * 1024));
+    } catch (error) {
+      throw listenFailure(error, config.host, config.port) ?? error;
+    }
+    const handle = app.handle.bind(app);
+    // Workers report over plain loopback HTTP: under TLS to a listener of their own (the certificate names the public host).
+    reports = edge.tls ? startReportListener((request) => handle(request)) : undefined;
   } catch (error) {
-    store.close();
-    throw listenFailure(error, config.host, config.port) ?? error;
+    await release().catch(() => {});
+    throw error;
   }
   const server = listener.server;
   app.attachServer(server);
@@ -139,22 +165,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const scheme = edge.tls ? 'https' : 'http';
   localUrl = `${scheme}://${loopbackHostFor(config.host)}:${port}`;
   const url = `${scheme}://${urlHost(config.host)}:${port}`;
-  // Workers report over plain loopback HTTP: under TLS to a listener of their own (the certificate names the public host).
-  const reports = edge.tls ? startReportListener((request) => app.handle(request)) : undefined;
   reportBase = reports ? `http://127.0.0.1:${reports.port}` : localUrl;
-  const sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS);
+  sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'the server is shutting down'): Promise<void> => {
     stopping ??= (async () => {
       log.info('server.draining', { live: registry.live, reason });
-      await registry.drain(reason);
-      clearInterval(sweeper);
-      await extension.stop?.();
-      await edge.stop();
-      await reports?.stop(true);
-      store.close();
+      try {
+        await registry.drain(reason);
+      } finally {
+        // A drain that throws still stops listening and closes the store.
+        await release();
+      }
       log.info('server.stopped', {});
     })();
     return stopping;

@@ -12,6 +12,7 @@ import type { WorkerExitReason, WorkerToMatchmaker } from '../contract/worker-me
 import { parseWorkerEnv, type WorkerEnv } from './worker-env.ts';
 import { TickTimer } from './tick-timer.ts';
 import { GameSession } from '../game/session.ts';
+import { sessionNetcodeEvents } from '../game/session-netcode.ts';
 import { createGameLink } from '../game/peer-link.ts';
 import { ArenaRound } from '../game/arena-round.ts';
 import { parseAddress } from '../protocol/netcode/address.ts';
@@ -87,13 +88,7 @@ async function main(env: WorkerEnv): Promise<void> {
     },
     {
       send: (data, host, port) => socket.send(data, host, port),
-      admit: (request) => session.admit(request),
-      // A seat's player may come back from a new address (another tab, another network) while the old
-      // connection still looks alive: the seat moves to the new connection at once (docs/SEATS.md).
-      takeover: (existing) => session.takeover(existing.clientIndex, now()),
-      onConnect: (client) => session.playerConnected(client, now()),
-      onDisconnect: (client, reason) => session.playerDisconnected(client.clientIndex, now(), reason === 'replaced'),
-      onPayload: (clientIndex, payload) => session.payload(clientIndex, payload, now()),
+      ...sessionNetcodeEvents(session, now),
     },
   );
   server.start();

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserTestsEnabled, DESKTOP, type Huddle, launchChromium, openPage, PHONE, shot, startHuddle } from './harness.ts';
+import { allStarted, browserTestsEnabled, DESKTOP, type Huddle, launchChromium, openPage, PHONE, shot, startHuddle } from './harness.ts';
 
 const enabled = browserTestsEnabled;
 const WAIT = 15_000;
@@ -20,7 +20,10 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   if (!enabled) return;
-  [server, browser] = await Promise.all([startHuddle(['--admin-token', TOKEN, '--round-seconds', '60'], 2), launchChromium()]);
+  await allStarted([
+    startHuddle(['--admin-token', TOKEN, '--round-seconds', '60'], 2).then((h) => (server = h)),
+    launchChromium().then((b) => (browser = b)),
+  ]);
 });
 
 afterAll(async () => {

@@ -40,7 +40,18 @@ export async function startHuddle(flags: string[], games = 4): Promise<Huddle> {
     { cwd: dir, env: {}, stdout: 'pipe', stderr: 'ignore' },
   );
   const others: Bun.Subprocess[] = [];
-  const url = (await readyUrl(child.stdout)).replace('0.0.0.0', '127.0.0.1');
+  let url: string;
+  try {
+    url = (await readyUrl(child.stdout)).replace('0.0.0.0', '127.0.0.1');
+  } catch (error) {
+    // A server that never got ready is never handed to a test, so nothing else would stop it.
+    child.kill('SIGKILL');
+    await child.exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  // Keep reading its log (JSON lines on stdout) so a long suite never fills the pipe.
+  void child.stdout.pipeTo(new WritableStream()).catch(() => {});
   return {
     url,
     child,
@@ -57,6 +68,15 @@ export async function startHuddle(flags: string[], games = 4): Promise<Huddle> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Awaits every start of a beforeAll and only then throws the first failure, so each start that did succeed has
+ * been assigned (by its `.then`) and afterAll stops it; `Promise.all` would reject at once and lose them.
+ */
+export async function allStarted(starts: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(starts)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** `extraArgs`: more chromium flags, e.g. `--ignore-certificate-errors-spki-list=…` for a test certificate. */

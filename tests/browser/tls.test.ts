@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser } from 'playwright-core';
 import { makeCertificate, spkiHash, tempDir } from '../edge/support.ts';
-import { browserTestsEnabled, DESKTOP, type Huddle, launchChromium, openPage, PHONE, shot, startHuddle } from './harness.ts';
+import { allStarted, browserTestsEnabled, DESKTOP, type Huddle, launchChromium, openPage, PHONE, shot, startHuddle } from './harness.ts';
 
 const enabled = browserTestsEnabled;
 const ROUND_SECONDS = 6;
@@ -24,9 +24,9 @@ beforeAll(async () => {
   if (!enabled) return;
   const { cert, key } = await makeCertificate(certDir.path, 'huddle-browser');
   const spki = await spkiHash(cert);
-  [server, browser] = await Promise.all([
-    startHuddle(['--round-seconds', String(ROUND_SECONDS), '--tls-cert', cert, '--tls-key', key], 2),
-    launchChromium([`--ignore-certificate-errors-spki-list=${spki}`]),
+  await allStarted([
+    startHuddle(['--round-seconds', String(ROUND_SECONDS), '--tls-cert', cert, '--tls-key', key], 2).then((h) => (server = h)),
+    launchChromium([`--ignore-certificate-errors-spki-list=${spki}`]).then((b) => (browser = b)),
   ]);
 });
 

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserTestsEnabled, DESKTOP, type Huddle, launchChromium, openPage, PHONE, shot, startHuddle } from './harness.ts';
+import { allStarted, browserTestsEnabled, DESKTOP, type Huddle, launchChromium, openPage, PHONE, shot, startHuddle } from './harness.ts';
 
 const enabled = browserTestsEnabled;
 const ROUND_SECONDS = 10;
@@ -21,8 +21,8 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!enabled) return;
-  [server, browser] = await Promise.all([startHuddle(['--round-seconds', String(ROUND_SECONDS)], 4), launchChromium()]);
-  url = server.url;
+  await allStarted([startHuddle(['--round-seconds', String(ROUND_SECONDS)], 4).then((h) => (server = h)), launchChromium().then((b) => (browser = b))]);
+  url = server!.url;
 });
 
 afterAll(async () => {

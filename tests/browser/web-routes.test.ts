@@ -33,6 +33,19 @@ describe('webClientRoutes', () => {
     expect((await get(app, '/assets/missing.js')).status).toBe(404);
   }, 30_000);
 
+  test('from source: a build that fails answers an error and is tried again on the next request, not kept', async () => {
+    const html = join(dir, 'broken.html');
+    const script = join(dir, 'broken.ts');
+    writeFileSync(html, '<!doctype html><html><body><script type="module" src="./broken.ts"></script></body></html>');
+    writeFileSync(script, 'export const x = ;');
+    const app = new Elysia().use(webClientRoutes({ index: html } as Bun.HTMLBundle));
+    expect((await get(app, '/')).status).toBe(500);
+    writeFileSync(script, 'export const x = 1;');
+    const fixed = await get(app, '/');
+    expect(fixed.status).toBe(200);
+    expect(await fixed.text()).toContain('/assets/');
+  }, 30_000);
+
   test('compiled: serves the embedded files at the paths the embedded page links', async () => {
     const html = join(dir, 'index-abc.html');
     const script = join(dir, 'chunk-123.js');

@@ -46,7 +46,10 @@ async function serve(overrides: Partial<Config> = {}): Promise<RunningServer> {
 
 afterEach(async () => {
   for (const player of players.splice(0)) player.close();
-  for (const s of servers.splice(0)) await s.stop();
+  // Every server is stopped even when one stop throws; the first failure is reported after.
+  const stopped = await Promise.allSettled(servers.splice(0).map((s) => s.stop()));
+  const failed = stopped.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 });
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -75,6 +78,18 @@ async function connect(ticket: Ticket, options: UdpPlayerOptions = {}): Promise<
 }
 const inLobby = (p: UdpPlayer, count: number) => p.waitFor((v) => v.phase === 'lobby' && v.players.filter((x) => x.connected).length === count, 5000);
 const scoreOf = (p: UdpPlayer, index: number) => p.client.view.scores.find((line) => line.index === index)?.score ?? 0;
+
+/** A host (named `hostName`) and bob in a two-player round on hard that is playing. */
+async function roundOfTwo(s: RunningServer, hostName: string, options: UdpPlayerOptions = {}) {
+  const game = await create(s, hostName, 2);
+  const bobTicket = await ok(join_(s, game.passcode!, 'bob'));
+  const host = await connect(game, options);
+  const bob = await connect(bobTicket, options);
+  await inLobby(host, 2);
+  host.client.start('hard');
+  await bob.waitFor((v) => v.phase === 'playing', 8000);
+  return { game, bobTicket, host, bob };
+}
 
 describe('seats over real UDP', () => {
   test('the creator is host even when a friend connects first', async () => {
@@ -116,15 +131,28 @@ describe('seats over real UDP', () => {
     expect((await gameStatus(server, game.gameId)).players).toBe(2);
   }, 20_000);
 
+  test('a clean disconnect (a closed tab) holds the seat: still counted, shown as away, and a rejoin takes it back', async () => {
+    const server = await serve();
+    const game = await create(server, 'alice', 2);
+    const bobTicket = await ok(join_(server, game.passcode!, 'bob'));
+    const host = await connect(game);
+    const bob = await connect(bobTicket);
+    await inLobby(host, 2);
+    await bob.waitFor((v) => v.you !== undefined);
+    const seat = bob.client.view.you;
+    bob.close();
+    await host.waitFor((v) => v.players.some((p) => p.name === 'bob' && !p.connected), 4000);
+    // The held seat still takes a place: the two-player game is full for anyone new.
+    await waitFor(() => server.registry.status(game.gameId).players === 2, 3000, 'the held seat counted');
+    expect((await join_(server, game.passcode!, 'carol')).body.error?.code).toBe('game_full');
+    const back = await connect(await ok(rejoin(server, bobTicket.rejoinKey!)));
+    await back.waitFor((v) => v.phase === 'lobby' && v.rejoined && v.you === seat, 4000);
+    await host.waitFor((v) => v.players.length === 2 && v.players.every((p) => p.connected), 4000);
+  }, 20_000);
+
   test('mid-round: a player who drops and rejoins gets the same ship and keeps the score', async () => {
     const s = await serve({ roundSeconds: 10 });
-    const game = await create(s, 'host', 2);
-    const bobTicket = await ok(join_(s, game.passcode!, 'bob'));
-    const host = await connect(game, { play: true });
-    const bob = await connect(bobTicket, { play: true });
-    await inLobby(host, 2);
-    host.client.start('hard');
-    await bob.waitFor((v) => v.phase === 'playing', 8000);
+    const { game, bobTicket, host, bob } = await roundOfTwo(s, 'host', { play: true });
     const seat = bob.client.view.you!;
     await host.waitFor(() => scoreOf(host, seat) > 0, 8000);
     const before = scoreOf(host, seat);
@@ -227,6 +255,9 @@ describe('seats over real UDP', () => {
     const byPasscode = await join_(server, game.passcode!, 'late');
     expect(byPasscode.status).toBe(409);
     expect(byPasscode.body.error?.code).toBe('game_started');
+    const byRejoin = await rejoin(server, quitter.rejoinKey!);
+    expect(byRejoin.status).toBe(409);
+    expect(byRejoin.body.error?.code).toBe('game_over');
     const slow = await connect(minted);
     await slow.waitForState((s) => s === ClientState.ConnectionDenied, 5000);
     const spectator = await connect(await ok(watch(server, game.watchKey!, 'late-viewer')));
@@ -238,13 +269,7 @@ describe('seats over real UDP', () => {
 
   test('a round everyone leaves is recorded as abandoned and never ranked', async () => {
     const s = await serve({ roundSeconds: 30 });
-    const game = await create(s, 'lonely', 2);
-    const bobTicket = await ok(join_(s, game.passcode!, 'bob'));
-    const host = await connect(game);
-    const bob = await connect(bobTicket);
-    await inLobby(host, 2);
-    host.client.start('hard');
-    await bob.waitFor((v) => v.phase === 'playing', 8000);
+    const { game, host, bob } = await roundOfTwo(s, 'lonely');
     bob.client.leave();
     host.client.leave();
     await waitFor(() => !s.registry.resolveLive(game.gameId), 8000, 'the game to end');

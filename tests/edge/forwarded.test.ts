@@ -4,26 +4,17 @@
  * counts the forwarded client. A real listener on 127.0.0.1 (the peer), fake game workers.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { join } from 'node:path';
-import { defaultConfig, type Config } from '../../src/config.ts';
+import type { Config } from '../../src/config.ts';
 import { relayExtension } from '../../src/matchmaker/relay/extension.ts';
-import { type RunningServer, startServer } from '../../src/matchmaker/server.ts';
-import { FakeLauncher } from '../matchmaker/support/fake-launcher.ts';
-import { freePortRange } from '../matchmaker/support/env.ts';
-import { tempDir } from './support.ts';
+import type { RunningServer } from '../../src/matchmaker/server.ts';
+import { serveInProcess } from './support.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(overrides: Partial<Config>): Promise<RunningServer> {
-  const dir = tempDir();
-  const config: Config = { ...defaultConfig(), host: '127.0.0.1', port: 0, dataDir: join(dir.path, 'data'), gamePorts: await freePortRange(2), maxGames: 2, ...overrides };
-  const server = await startServer({ config, launcher: new FakeLauncher(), extend: relayExtension() });
-  cleanups.push(() => dir.remove(), () => server.stop());
-  return server;
-}
+const serve = (overrides: Partial<Config>): Promise<RunningServer> => serveInProcess(overrides, cleanups, relayExtension());
 
 const wrongJoin = (server: RunningServer, headers: Record<string, string>) =>
   fetch(`${server.localUrl}/api/games/join`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ passcode: 'ZZZZZZ', name: 'x' }) }).then((r) => r.status);

@@ -3,26 +3,17 @@
  * request's Host and scheme are used. Bad values are one-line setting errors.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { join } from 'node:path';
-import { defaultConfig, parseConfig, type Config } from '../../src/config.ts';
+import { parseConfig, type Config } from '../../src/config.ts';
 import { publicBase } from '../../src/matchmaker/edge/public-url.ts';
-import { type RunningServer, startServer } from '../../src/matchmaker/server.ts';
-import { FakeLauncher } from '../matchmaker/support/fake-launcher.ts';
-import { freePortRange } from '../matchmaker/support/env.ts';
-import { tempDir } from './support.ts';
+import type { RunningServer } from '../../src/matchmaker/server.ts';
+import { serveInProcess } from './support.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(overrides: Partial<Config>): Promise<RunningServer> {
-  const dir = tempDir();
-  const config: Config = { ...defaultConfig(), host: '127.0.0.1', port: 0, dataDir: join(dir.path, 'data'), gamePorts: await freePortRange(2), maxGames: 2, ...overrides };
-  const server = await startServer({ config, launcher: new FakeLauncher() });
-  cleanups.push(() => dir.remove(), () => server.stop());
-  return server;
-}
+const serve = (overrides: Partial<Config>): Promise<RunningServer> => serveInProcess(overrides, cleanups);
 
 async function relayUrlOfNewGame(server: RunningServer, headers: Record<string, string> = {}): Promise<{ relayUrl: string; gameId: string }> {
   const response = await fetch(`${server.localUrl}/api/games`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ name: 'ann' }) });

@@ -6,6 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
+import { defaultConfig, type Config } from '../../src/config.ts';
+import { type RunningServer, type ServeOptions, startServer } from '../../src/matchmaker/server.ts';
+import { FakeLauncher } from '../matchmaker/support/fake-launcher.ts';
+import { freePortRange } from '../matchmaker/support/env.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 export const INDEX = join(ROOT, 'src', 'index.ts');
@@ -13,6 +17,19 @@ export const INDEX = join(ROOT, 'src', 'index.ts');
 export function tempDir(prefix = 'huddle-edge-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * `startServer` in this process on 127.0.0.1 (any port) with fake game workers, a data dir of its own and
+ * `overrides`; its stop and the dir's removal go on `cleanups` (the dir's first, so a start that throws leaves none).
+ */
+export async function serveInProcess(overrides: Partial<Config>, cleanups: (() => Promise<void> | void)[], extend?: ServeOptions['extend']): Promise<RunningServer> {
+  const dir = tempDir();
+  cleanups.push(() => dir.remove());
+  const config: Config = { ...defaultConfig(), host: '127.0.0.1', port: 0, dataDir: join(dir.path, 'data'), gamePorts: await freePortRange(2), maxGames: 2, ...overrides };
+  const server = await startServer({ config, launcher: new FakeLauncher(), ...(extend ? { extend } : {}) });
+  cleanups.push(() => server.stop());
+  return server;
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made now; `cn` tells two certificates apart. */

@@ -9,6 +9,7 @@ import { ArenaRound } from '../../src/game/arena-round.ts';
 import { createGameLink } from '../../src/game/peer-link.ts';
 import { encodeSeatData } from '../../src/game/seat-data.ts';
 import { GameSession } from '../../src/game/session.ts';
+import { sessionNetcodeEvents } from '../../src/game/session-netcode.ts';
 import { HUDDLE_PROTOCOL_ID } from '../../src/protocol/constants.ts';
 import { parseAddress } from '../../src/protocol/netcode/address.ts';
 import { generateConnectToken } from '../../src/protocol/netcode/connect-token.ts';
@@ -35,7 +36,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function startGame(): Promise<Game> {
+async function startGame(rejoinGraceSeconds = 20): Promise<Game> {
   const privateKey = crypto.getRandomValues(new Uint8Array(32));
   const cut = { value: false };
   const released: bigint[] = [];
@@ -47,7 +48,7 @@ async function startGame(): Promise<Game> {
       maxSpectators: 2,
       lobbyTimeoutSeconds: 60,
       roundSeconds: 30,
-      rejoinGraceSeconds: 20,
+      rejoinGraceSeconds,
       createLink: createGameLink,
       createRound: (setup) => new ArenaRound(setup),
     },
@@ -67,11 +68,8 @@ async function startGame(): Promise<Game> {
     { protocolId: HUDDLE_PROTOCOL_ID, privateKey, maxClients: 6, publicAddress: parseAddress(`127.0.0.1:${port}`) },
     {
       send: (data, host, p) => !cut.value && socket.send(data, host, p),
-      admit: (request) => session.admit(request),
-      takeover: (existing) => session.takeover(existing.clientIndex, now()),
-      onConnect: (client) => session.playerConnected(client, now()),
-      onDisconnect: (client, reason) => session.playerDisconnected(client.clientIndex, now(), reason === 'replaced'),
-      onPayload: (index, payload) => session.payload(index, payload, now()),
+      // The worker's own wiring.
+      ...sessionNetcodeEvents(session, now),
     },
   );
   server.start();
@@ -181,5 +179,25 @@ describe('huddle bot rejoin', () => {
     expect(result.reason).toContain('the seat is gone');
     expect(game.rejoinBodies).toHaveLength(1);
     expect(events.map((e) => e.event)).toContain('connection-lost');
+  }, 30_000);
+
+  test('a matchmaker that stays unreachable: the bot asks at a steady pace, then gives up when the grace is over', async () => {
+    const game = await startGame(2);
+    game.rejoinStatus.value = 503;
+    const events: BotEvent[] = [];
+    const outcome = runBot({ server: game.url, name: 'bob', mode: { join: 'ABC123' }, timeoutSeconds: 20, onEvent: (e) => events.push(e) });
+    await until(() => events.some((e) => e.event === 'connected'), 5000, 'the bot to connect');
+    game.cut.value = true;
+    const started = performance.now();
+    const result = await outcome;
+    expect(result.ok).toBe(false);
+    expect(result.reason).toBe('connection lost and the seat was not reopened in time');
+    // About one question a second for the 2 s grace, not a storm, and nothing after the end.
+    expect(game.rejoinBodies.length).toBeGreaterThanOrEqual(2);
+    expect(game.rejoinBodies.length).toBeLessThanOrEqual(4);
+    expect(performance.now() - started).toBeLessThan(8000);
+    const asked = game.rejoinBodies.length;
+    await Bun.sleep(1500);
+    expect(game.rejoinBodies).toHaveLength(asked);
   }, 30_000);
 });

@@ -25,6 +25,15 @@ describe('reporter', () => {
     expect(posted).toEqual([{ type: 'report', report }]);
   });
 
+  test('the retries are bounded: a matchmaker that keeps failing gets three tries, then the reason; the token stays off the channel', async () => {
+    const posted: WorkerToMatchmaker[] = [];
+    const { bodies, fetchImpl } = flaky(10);
+    const report: GameReport = { status: 'abandoned', results: [{ name: 'ann', score: 3, left: true }] };
+    expect(await createSessionHostReporter(env, (m) => posted.push(m), fetchImpl)(report)).toEqual({ ok: false, reason: 'the store is busy' });
+    expect(bodies).toHaveLength(3);
+    expect(JSON.stringify(posted)).not.toContain(env.reportToken);
+  });
+
   test('a start is asked once', async () => {
     const { bodies, fetchImpl } = flaky(5);
     const outcome = await createSessionHostReporter(env, () => {}, fetchImpl)({ status: 'in_progress', difficulty: 'easy' });

@@ -27,9 +27,15 @@ describe('netcode server takeover', () => {
       maxClients,
     );
 
-  function connect(port: number, clientId: bigint, tokenOptions: Parameters<typeof makeToken>[0] = {}, events: Parameters<typeof makeClient>[2] = {}) {
+  /** A client whose connection request is queued, not yet delivered. */
+  function begin(port: number, clientId: bigint, tokenOptions: Parameters<typeof makeToken>[0] = {}, events: Parameters<typeof makeClient>[2] = {}) {
     const client = makeClient(network, port, events);
     client.connect(makeToken({ now: T0, clientId, ...tokenOptions }), clock.now);
+    return client;
+  }
+
+  function connect(...args: Parameters<typeof begin>) {
+    const client = begin(...args);
     network.flush();
     return client;
   }
@@ -78,8 +84,7 @@ describe('netcode server takeover', () => {
     let asked = 0;
     const s = server(() => (++asked, true));
     const first = connect(50000, 7n);
-    const again = makeClient(network, 50000);
-    again.connect(makeToken({ now: T0, clientId: 7n }), T0);
+    begin(50000, 7n);
     network.flush(1);
     expect(s.dropped.get('already-connected')).toBe(1);
     expect(asked).toBe(0);
@@ -89,8 +94,7 @@ describe('netcode server takeover', () => {
   test('token reuse and expiry still hold: a replayed or expired token cannot take a seat over', () => {
     let asked = 0;
     const s = server(() => (++asked, true));
-    const owner = makeClient(network, 50000);
-    owner.connect(makeToken({ now: T0, clientId: 7n }), T0);
+    const owner = begin(50000, 7n);
     const request = network.queue[0]!.data.slice();
     network.flush();
     expect(owner.connected).toBe(true);
@@ -108,12 +112,35 @@ describe('netcode server takeover', () => {
     expect(disconnects).toEqual([]);
   });
 
+  test('a sniffed handshake replayed from elsewhere cannot take over, even once the token history forgot it', () => {
+    let asked = 0;
+    const s = server(() => (++asked, true), 1);
+    const owner = begin(50000, 7n);
+    const request = network.queue[0]!.data.slice();
+    network.flush(1); // the request reached the server; its challenge is queued for the owner
+    network.flush(1); // the owner got the challenge; its response is queued
+    const response = network.queue.find((d) => d.toPort !== 50000)!.data.slice();
+    network.flush();
+    expect(owner.connected).toBe(true);
+    // Fresh tokens from other addresses push the owner's token out of the history (8 entries per slot).
+    for (let i = 0; i < 8; i++) begin(51000 + i, 100n + BigInt(i));
+    network.flush(1);
+    network.queue.length = 0;
+    // The owner's own request and response, replayed from another address: no challenge, no takeover.
+    s.receive(request, '10.0.0.9', 6000, T0 + 1);
+    s.receive(response, '10.0.0.9', 6000, T0 + 1);
+    expect(asked).toBe(0);
+    expect(owner.connected).toBe(true);
+    expect(disconnects).toEqual([]);
+    expect(s.dropped.get('token-reused')).toBe(1);
+    expect(network.queue.filter((d) => d.toHost === '10.0.0.9')).toHaveLength(0);
+  });
+
   test('the old connection is dropped only after the new address answers the challenge', () => {
     let asked = 0;
     const s = server(() => (++asked, true));
     const old = connect(50000, 7n);
-    const fresh = makeClient(network, 50001);
-    fresh.connect(makeToken({ now: T0, clientId: 7n }), T0);
+    begin(50001, 7n);
     network.flush(1); // request delivered, the challenge is on its way back but never answered
     network.queue.length = 0;
     expect(asked).toBe(0);

@@ -20,6 +20,7 @@ export interface UdpPlayerOptions {
  */
 export class UdpPlayer {
   datagramsReceived = 0;
+  private closed = false;
   readonly arena = new ArenaClient();
   private redirectPort: number | undefined;
   private ticker: Timer | undefined;
@@ -72,6 +73,8 @@ export class UdpPlayer {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.ticker);
     this.client.disconnect(performance.now() / 1000);
     this.socket.close();
@@ -79,6 +82,8 @@ export class UdpPlayer {
 
   /** Goes silent without a word to the server: a closed laptop, a phone that lost its network. */
   vanish(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.ticker);
     this.socket.close();
   }

@@ -61,6 +61,8 @@ interface SocketCalls {
   shutdown(fd: number, how: number): number;
   /** The local and the peer address of a connected TCP socket; undefined for anything else. */
   addresses(fd: number): { localPort: number; remote: string } | undefined;
+  /** Lets the dlopen handle go. */
+  close(): void;
 }
 
 const AF_INET = 2;
@@ -106,6 +108,7 @@ function loadSocketCalls(): SocketCalls | string {
         const peer = call(libc.symbols.getpeername, fd);
         return peer && { localPort: local.port, remote: peer.address };
       },
+      close: () => libc.close(),
     };
   } catch (error) {
     return `cannot load socket calls from libc: ${error instanceof Error ? error.message : String(error)}`;
@@ -128,12 +131,13 @@ export class ConnectionCap {
 
   /** Starts watching; returns why it cannot, when it cannot (the caller logs it once). */
   start(): string | undefined {
-    if (this.options.perAddress <= 0) return undefined;
+    if (this.options.perAddress <= 0 || this.timer !== undefined) return undefined;
     const loaded = loadSocketCalls();
     if (typeof loaded === 'string') return loaded;
     try {
       readdirSync('/proc/self/fd');
     } catch {
+      loaded.close();
       return 'the per-address connection cap needs /proc/self/fd';
     }
     this.calls = loaded;
@@ -146,6 +150,8 @@ export class ConnectionCap {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.calls?.close();
+    this.calls = undefined;
     this.releaseSpares();
   }
 
@@ -165,6 +171,7 @@ export class ConnectionCap {
 
   /** One check; public for tests. Cheap while the process holds fewer fds than the cap. */
   tick(): void {
+    if (!this.calls) return; // not started, or stopped
     const cap = this.options.perAddress;
     let fds: string[];
     try {

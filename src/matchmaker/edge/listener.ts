@@ -30,6 +30,7 @@ const SWAP_OVERLAP_MS = 200;
 
 export class EdgeListener {
   private readonly retiring = new Set<Server<unknown>>();
+  private readonly swapTimers = new Set<ReturnType<typeof setTimeout>>();
   private current: Server<unknown> | undefined;
 
   constructor(
@@ -83,11 +84,18 @@ export class EdgeListener {
     this.retiring.add(old);
     // Let the event loop accept what already queued on the old socket before it closes: a connection still in
     // its accept queue at close time is reset (Linux hands it to the new socket only with tcp_migrate_req).
-    setTimeout(() => void old.stop(false).finally(() => this.retiring.delete(old)), SWAP_OVERLAP_MS).unref();
+    const timer = setTimeout(() => {
+      this.swapTimers.delete(timer);
+      void old.stop(false).finally(() => this.retiring.delete(old));
+    }, SWAP_OVERLAP_MS);
+    timer.unref();
+    this.swapTimers.add(timer);
   }
 
   /** Stops the current listener (dropping its connections) and every draining one. */
   async stop(): Promise<void> {
+    for (const timer of this.swapTimers) clearTimeout(timer);
+    this.swapTimers.clear();
     const retiring = [...this.retiring];
     this.retiring.clear();
     await Promise.all([this.app.stop(true), ...retiring.map((s) => s.stop(true))]);

@@ -13,6 +13,7 @@
  * flood.
  */
 import { defaultAead, type Aead } from '../crypto/index.ts';
+import { constantTimeEqual } from '../bytes.ts';
 import { type Address, addressEquals } from './address.ts';
 import { openChallengeToken, sealChallengeToken } from './challenge-token.ts';
 import {
@@ -75,9 +76,10 @@ export interface NetcodeServerEvents {
   admit?(request: { clientId: bigint; userData: Uint8Array }): boolean;
   /**
    * Opt-in deviation from the standard (docs/PROTOCOL.md): a valid, not reused token for a client id that is
-   * connected from ANOTHER address. Without this hook the request is ignored (`already-connected`), as in the
-   * reference. With it, the handshake goes on; once the new address answers the challenge (so it holds the
-   * token's keys, not just a sniffed request), the hook is asked with the old connection, still connected: true
+   * connected from ANOTHER address (a fresh one: the connection's own token, replayed, is `token-reused`).
+   * Without this hook the request is ignored (`already-connected`), as in the reference. With it, the handshake
+   * goes on; once the new address answers the challenge (so it holds the token's keys, not just a sniffed
+   * request), the hook is asked with the old connection, still connected: true
    * drops the old one (disconnect packets, `onDisconnect(old, 'replaced')`) and connects the new one at once.
    */
   takeover?(existing: ConnectedClient): boolean;
@@ -265,6 +267,9 @@ export class NetcodeServer {
     if (slot) return this.count('already-connected');
     const existing = this.slotOfClientId(token.clientId);
     if (existing && !this.events.takeover) return this.count('already-connected');
+    // A takeover needs a fresh token: the connection's own, replayed from elsewhere once the history forgot it,
+    // is a sniffed handshake, never the player (who asks the matchmaker for a new ticket).
+    if (existing && constantTimeEqual(token.clientToServerKey, existing.receiveKey)) return this.count('token-reused');
     const mac = packet.encryptedPrivate.subarray(packet.encryptedPrivate.length - MAC_BYTES);
     if (!this.tokenHistory.admit(mac, addressKey, now)) return this.count('token-reused');
     if (!this.hasRoomFor(token.clientId, token.userData, existing !== undefined)) return this.sendDenied(token.serverToClientKey, host, port);
@@ -286,6 +291,7 @@ export class NetcodeServer {
     if (existing && !this.events.takeover) return this.count('already-connected');
     const mapping = this.mappings.find(addressKey, now);
     if (!mapping) return this.count('no-key');
+    if (existing && constantTimeEqual(mapping.receiveKey, existing.receiveKey)) return this.count('token-reused');
     if (!this.hasRoomFor(challenge.clientId, challenge.userData, existing !== undefined)) return this.sendDenied(mapping.sendKey, host, port);
     if (existing) {
       if (!this.events.takeover?.(existing)) return this.count('already-connected');

@@ -62,14 +62,24 @@ export async function readyUrl(stdout: ReadableStream<Uint8Array>, timeoutMs = 1
   const ready = /listening on (https?:\/\/\S+)\n/;
   let out = '';
   const deadline = Date.now() + timeoutMs;
+  let timer: Timer | undefined;
   try {
     while (!ready.test(out)) {
-      if (Date.now() > deadline) throw new Error(`no ready line within ${timeoutMs} ms: ${out}`);
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the server ended before its ready line: ${out}`);
-      out += new TextDecoder().decode(value);
+      // A server that prints nothing and stays alive must not hang the test: each read races the deadline.
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()));
+      });
+      const next = await Promise.race([reader.read(), late]);
+      clearTimeout(timer);
+      if (next === 'late') {
+        await reader.cancel().catch(() => {});
+        throw new Error(`no ready line within ${timeoutMs} ms: ${out}`);
+      }
+      if (next.done) throw new Error(`the server ended before its ready line: ${out}`);
+      out += new TextDecoder().decode(next.value);
     }
   } finally {
+    clearTimeout(timer);
     reader.releaseLock();
   }
   return ready.exec(out)?.[1] ?? '';
