@@ -66,7 +66,18 @@ export interface Config {
   trustProxy: readonly string[];
   /** Open TCP connections one client address may hold (trusted proxies exempt); 0 = no cap. */
   maxConnectionsPerAddress: number;
+  /** How each game server runs: a Bun Worker in this process, or a `huddle game` child process. */
+  launcher: LauncherKind;
+  /** What a stop (SIGTERM/SIGINT) does to running games: end them, or leave process games playing for the next start. */
+  onStop: OnStop;
+  /** Redis URL of the shared cluster state; unset = a single node, nothing shared. */
+  redisUrl: string | undefined;
+  /** Where the other nodes reach this node's HTTP API; unset = http://<public-host>:<port>. */
+  nodeUrl: string | undefined;
 }
+
+export type LauncherKind = 'worker' | 'process';
+export type OnStop = 'auto' | 'drain' | 'detach';
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: string };
 
@@ -140,6 +151,40 @@ function publicUrl(text: string): string | SettingError {
   return parsed.ok ? parsed.url.href : new SettingError(parsed.error);
 }
 
+function launcherKind(text: string): LauncherKind | SettingError {
+  const value = text.trim();
+  return value === 'worker' || value === 'process' ? value : new SettingError('expected worker or process');
+}
+
+function onStop(text: string): OnStop | SettingError {
+  const value = text.trim();
+  return value === 'auto' || value === 'drain' || value === 'detach' ? value : new SettingError('expected auto, drain or detach');
+}
+
+function redisUrl(text: string): string | SettingError {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return new SettingError('expected a URL such as redis://127.0.0.1:6379 (or rediss:// for TLS)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return new SettingError('expected a redis:// or rediss:// URL');
+  if (url.hostname === '') return new SettingError('the URL has no host');
+  return url.href;
+}
+
+function nodeUrl(text: string): string | SettingError {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return new SettingError('expected an absolute URL such as http://10.0.0.2:8080');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new SettingError('expected an http:// or https:// URL');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') return new SettingError('expected scheme, host and port only (no path)');
+  return url.origin;
+}
+
 function cidrList(text: string): readonly string[] | SettingError {
   const parsed = parseCidrList(text);
   return parsed.ok ? parsed.cidrs.map((c) => c.text) : new SettingError(parsed.error);
@@ -177,6 +222,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'publicUrl', flag: '--public-url', env: 'HUDDLE_PUBLIC_URL', fallback: undefined, meaning: 'base of every link and of relayUrl, e.g. https://games.example.org (unset: the scheme and Host of each request)', parse: publicUrl },
   { key: 'trustProxy', flag: '--trust-proxy', env: 'HUDDLE_TRUST_PROXY', fallback: undefined, meaning: 'CIDR,... of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed (unset: ignored)', parse: cidrList },
   { key: 'maxConnectionsPerAddress', flag: '--max-connections-per-address', env: 'HUDDLE_MAX_CONNECTIONS_PER_ADDRESS', fallback: '256', meaning: 'open TCP connections one client address may hold, trusted proxies exempt (0 = no cap)', parse: integer(0, 1000000) },
+  { key: 'launcher', flag: '--launcher', env: 'HUDDLE_LAUNCHER', fallback: 'worker', meaning: 'how each game server runs: worker (a thread of this process) or process (a `huddle game` child that outlives a restart of this server)', parse: launcherKind },
+  { key: 'onStop', flag: '--on-stop', env: 'HUDDLE_ON_STOP', fallback: 'auto', meaning: 'what SIGTERM/SIGINT does to running games: drain (end them), detach (process games play on; the next start re-adopts them) or auto (detach with --launcher process, else drain)', parse: onStop },
+  { key: 'redisUrl', flag: '--redis-url', env: 'HUDDLE_REDIS_URL', fallback: undefined, meaning: 'redis:// URL of the state several nodes share (unset: a single node)', parse: redisUrl },
+  { key: 'nodeUrl', flag: '--node-url', env: 'HUDDLE_NODE_URL', fallback: undefined, meaning: "where the other nodes reach this node's HTTP API, e.g. http://10.0.0.2:8080 (unset: http://<public-host>:<port>)", parse: nodeUrl },
 ];
 
 /**
@@ -216,6 +265,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const config = { ...values, createToken: values.createToken, adminToken: values.adminToken, trustProxy: values.trustProxy ?? [] } as Config;
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     return { ok: false, error: `${config.tlsCert === undefined ? '--tls-key' : '--tls-cert'} needs ${config.tlsCert === undefined ? '--tls-cert' : '--tls-key'} too (both or neither)` };
+  }
+  if (config.onStop === 'detach' && config.launcher !== 'process') {
+    return { ok: false, error: '--on-stop detach needs --launcher process (a worker game cannot outlive this process)' };
   }
   const portCount = config.gamePorts.last - config.gamePorts.first + 1;
   if (config.port !== 0 && config.port >= config.gamePorts.first && config.port <= config.gamePorts.last) {

@@ -14,6 +14,18 @@ function error(argv: string[], env: Record<string, string> = {}): string {
 }
 
 describe('parseConfig', () => {
+  test('launcher, stop behaviour and cluster settings are checked', () => {
+    expect(ok(['--launcher', 'process']).launcher).toBe('process');
+    expect(error(['--launcher', 'thread'])).toContain('expected worker or process');
+    expect(error(['--on-stop', 'detach'])).toContain('--on-stop detach needs --launcher process');
+    expect(ok(['--on-stop', 'detach', '--launcher', 'process']).onStop).toBe('detach');
+    expect(ok([], { HUDDLE_REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(error(['--redis-url', 'http://127.0.0.1:6379'])).toContain('redis://');
+    expect(error(['--redis-url', 'not a url'])).toContain('expected a URL');
+    expect(ok(['--node-url', 'http://10.0.0.2:8080/']).nodeUrl).toBe('http://10.0.0.2:8080');
+    expect(error(['--node-url', 'http://10.0.0.2:8080/api'])).toContain('no path');
+  });
+
   test('embedded defaults of DESIGN.md section 8', () => {
     expect(defaultConfig()).toEqual({
       host: '0.0.0.0',
@@ -46,6 +58,10 @@ describe('parseConfig', () => {
       publicUrl: undefined,
       trustProxy: [],
       maxConnectionsPerAddress: 256,
+      launcher: 'worker',
+      onStop: 'auto',
+      redisUrl: undefined,
+      nodeUrl: undefined,
     });
   });
 
