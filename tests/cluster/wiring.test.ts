@@ -45,7 +45,7 @@ async function node(cluster: FakeCluster, overrides: Partial<Config> = {}): Prom
   return { server, launcher, url: server.localUrl, nodeId: server.cluster.directory.nodeId };
 }
 
-type Answer = { status: number; body: Record<string, unknown> & { error?: { code: string } }; headers: Headers };
+type Answer = { status: number; body: Record<string, unknown> & { error?: { code: string; message?: string } }; headers: Headers };
 
 async function call(url: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(`${url}${path}`, {
