@@ -264,7 +264,8 @@ export class RedisDirectory implements ClusterDirectory {
       gameId,
       nodeId: fields.nodeId,
       state: fields.state as GameState,
-      endReason: fields.endReason ?? null,
+      // Stored as '' for none (a hash field cannot hold null).
+      endReason: fields.endReason ? fields.endReason : null,
       createdAt: Number(fields.createdAt),
     };
     if (fields.maxPlayers !== undefined) summary.maxPlayers = Number(fields.maxPlayers);
