@@ -22,6 +22,7 @@ import { opsController } from './ops/controller.ts';
 import { JoinLimiter } from './rate-limit.ts';
 import type { GameRegistry } from './registry.ts';
 import type { ResultsStore } from './results-store.ts';
+import type { ClusterFront } from './cluster/front.ts';
 import { requestPath } from './edge/request-url.ts';
 
 export type AppConfig = Pick<Config, 'maxPlayers' | 'maxBodyBytes' | 'createToken' | 'joinFailuresPerAddress' | 'joinFailuresGlobal'> &
@@ -40,6 +41,8 @@ export interface AppDeps {
   plugins?: readonly AnyElysia[];
   /** More Prometheus text appended to /metrics (each ends with a newline). */
   extraMetrics?: readonly (() => string)[];
+  /** Several nodes: what this node does not host is forwarded to the node that does (cluster/front.ts). */
+  cluster?: ClusterFront;
 }
 
 export function createApp(deps: AppDeps) {
@@ -106,8 +109,8 @@ export function createApp(deps: AppDeps) {
       return body;
     })
     .use(docsPlugin())
-    .use(gamesController({ service, maxPlayers: deps.config.maxPlayers, clientAddress }))
-    .use(leaderboardController(deps.store))
+    .use(gamesController({ service, maxPlayers: deps.config.maxPlayers, clientAddress, ...(deps.cluster ? { cluster: deps.cluster } : {}) }))
+    .use(leaderboardController(deps.store, deps.cluster))
     .use(internalController(deps.registry))
     .use(adminController({ service: new AdminService(deps.registry, log, deps.config.adminToken), clientAddress }))
     // The log sampler's suppressed counts: what a flood of client-caused lines cost, in numbers instead of lines.

@@ -30,6 +30,10 @@ export const ERROR_STATUS = {
   no_ports: 503,
   start_failed: 503,
   draining: 503,
+  /** Several nodes (--redis-url): the shared state store cannot be reached. */
+  cluster_unavailable: 503,
+  /** Several nodes: the node that hosts the game (or has a free slot) did not answer a forwarded request. */
+  node_unreachable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -30,6 +30,7 @@ import { GameLifecycle } from './registry/lifecycle.ts';
 import { MemoryGameStateStore } from './registry/memory-store.ts';
 import { GameReads } from './registry/read-model.ts';
 import { handleReport, type ReportDeps } from './registry/reports.ts';
+import { NO_OBSERVER, type ObservedGame, type RegistryObserver } from './registry/observer.ts';
 import type { GameStateStore } from './registry/state-store.ts';
 import { applyLauncherEvent, type SupervisionDeps } from './registry/supervision.ts';
 import { TicketDesk } from './registry/tickets.ts';
@@ -50,6 +51,7 @@ import {
 
 export { BACKSTOP } from './registry/backstop.ts';
 export type { GameStateStore } from './registry/state-store.ts';
+export type { ObservedGame, RegistryObserver } from './registry/observer.ts';
 export { MemoryGameStateStore } from './registry/memory-store.ts';
 export * from './registry/types.ts';
 
@@ -68,6 +70,7 @@ export class GameRegistry {
   private readonly launchDeps: LaunchDeps;
   private readonly reportDeps: ReportDeps;
   private readonly supervision: SupervisionDeps;
+  private readonly observer: RegistryObserver;
 
   constructor(options: RegistryOptions) {
     this.settings = options.settings;
@@ -79,8 +82,9 @@ export class GameRegistry {
     this.historyLimit = options.historyLimit ?? 1000;
     this.state = options.state ?? new MemoryGameStateStore();
     this.ports = new PortPool(options.settings.gamePorts.first, options.settings.gamePorts.last);
-    const { state, ports, metrics, log } = this;
-    this.lifecycle = new GameLifecycle({ store: state, ports, metrics, log, clock });
+    this.observer = options.observer ?? NO_OBSERVER;
+    const { state, ports, metrics, log, observer } = this;
+    this.lifecycle = new GameLifecycle({ store: state, ports, metrics, log, clock, observer });
     this.tickets = new TicketDesk(options.settings, now, clock);
     this.reads = new GameReads(state, options.store, now);
     this.supervision = { lifecycle: this.lifecycle, metrics, log, clock, workerStartTimeoutMs: options.settings.workerStartTimeoutMs };
@@ -95,8 +99,9 @@ export class GameRegistry {
       now,
       clock,
       onEvent: (record, event) => applyLauncherEvent(this.supervision, record, event),
+      observer,
     };
-    this.reportDeps = { state, results: options.store, lifecycle: this.lifecycle, metrics, log, now, clock };
+    this.reportDeps = { state, results: options.store, lifecycle: this.lifecycle, metrics, log, now, clock, observer };
   }
 
   /** Games holding a slot (their worker has not exited yet). */
@@ -290,6 +295,7 @@ export class GameRegistry {
   private newPlayerSeat(record: GameRecord, clientId: bigint, name: string): SeatTicket {
     const keys = this.state.issueKeys(record.chain, clientId);
     const seat = record.seats.add({ clientId, name, kind: 'player', keyHash: keys.rejoinHash });
+    this.lifecycle.notify(record, () => this.observer.keysIssued(record, keys));
     return { ...this.tickets.ticket(record, seat), passcode: record.passcode, rejoinKey: keys.rejoinKey, watchKey: keys.watchKey, inviteKey: keys.inviteKey };
   }
 
@@ -371,6 +377,44 @@ export class GameRegistry {
     let seats = 0;
     for (const _ of record.seats.all()) seats++;
     return { seats, clientIds: record.clientIds.issued, limit: maxSeatsPerGame(this.settings) };
+  }
+
+  /**
+   * Whether this node knows what a request names (a passcode of a live game, a key, a game id), so the cluster
+   * layer answers it here and never asks the directory. A game it forgot, or never had, is not known.
+   */
+  knows(ref: { passcode: string } | { invite: string } | { rejoinKey: string } | { watchKey: string } | { gameId: string }): boolean {
+    if ('passcode' in ref) return this.state.gameForPasscode(ref.passcode) !== undefined;
+    if ('invite' in ref) return this.state.inviteChain(ref.invite) !== undefined;
+    if ('rejoinKey' in ref) return this.state.seatKey(ref.rejoinKey) !== undefined;
+    if ('watchKey' in ref) return this.state.watchChain(ref.watchKey) !== undefined;
+    return this.state.game(ref.gameId) !== undefined;
+  }
+
+  /** Whether a create asked here would start here (a free slot and port, not shutting down). */
+  get hasFreeSlot(): boolean {
+    return !this.drainingFlag && this.state.live < this.settings.maxGames && this.ports.available > 0;
+  }
+
+  /** The live games as an observer sees them (the cluster republishes them after Redis comes back). */
+  observedGames(): ObservedGame[] {
+    return this.state.liveGames();
+  }
+
+  /**
+   * The cluster declared these games lost (this node was cut off long enough for the others to give up on it):
+   * each live one ends `failed` with `endReason: 'node_lost'`, its players told the server stopped.
+   */
+  endLost(gameIds: readonly string[], message: string): number {
+    let ended = 0;
+    for (const gameId of gameIds) {
+      const record = this.state.game(gameId);
+      if (!record?.slotHeld) continue;
+      this.log.warn('game.node_lost', { gameId, state: record.state });
+      this.lifecycle.stop(record, { state: 'failed', reason: 'node_lost' }, message);
+      ended++;
+    }
+    return ended;
   }
 
   /** Latest tick statistics of each live game, for load benchmarks. */

@@ -159,6 +159,12 @@ export class ResultsStore {
     return withRanks(rows);
   }
 
+  /** The ids of the most recently finished rounds, newest first (what a node republishes to the cluster). */
+  recentGameIds(limit: number): string[] {
+    const rows = this.db.query('SELECT id FROM games ORDER BY finished_at DESC LIMIT $limit').all({ limit }) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
   close(): void {
     this.db.close();
   }

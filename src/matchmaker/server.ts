@@ -14,6 +14,11 @@ import { createEdge, type TlsReload, tokensInClear } from './edge/edge.ts';
 import { startReportListener } from './edge/report-listener.ts';
 import { checkGamePorts, checkListenHost, listenFailure, StartupCheckError } from './edge/startup-checks.ts';
 import type { ClientAddressOf } from './http.ts';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import type { ClusterDirectory } from './cluster/directory.ts';
+import { loadNodeId, nodeApiUrl } from './cluster/node-identity.ts';
+import { RedisDirectory } from './cluster/redis-directory.ts';
+import { SingleNodeDirectory } from './cluster/single-node-directory.ts';
 
 export interface ServeOptions {
   config: Config;
@@ -25,6 +30,11 @@ export interface ServeOptions {
    * the app listens. `gameHost` is where the workers' UDP ports are reachable from this process.
    */
   extend?: (context: ServerContext) => ServerExtension;
+  /**
+   * The cluster directory for this node's id. Defaults to RedisDirectory with --redis-url, else
+   * SingleNodeDirectory (one node, nothing shared). Tests pass an in-memory one shared by several servers.
+   */
+  directory?: (nodeId: string) => ClusterDirectory;
 }
 
 export interface ServerContext {
@@ -58,6 +68,8 @@ export interface RunningServer {
   app: MatchmakerApp;
   registry: GameRegistry;
   store: ResultsStore;
+  /** This node's part of the cluster (its directory, publisher, front); a single node's when there is no --redis-url. */
+  cluster: ClusterNode;
   /** Drains (no new games, workers told to shut down and stopped), stops listening, closes the store. Idempotent. */
   stop(reason?: string): Promise<void>;
 }
@@ -88,6 +100,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   await checkListenHost(config.host);
   // Only real workers bind the game ports; a test's fake launcher binds nothing, so there is nothing to check.
   if (options.launcher === undefined) await checkGamePorts(config.host, config.gamePorts);
+  const nodeId = loadNodeId(config.dataDir);
+  const directory =
+    options.directory?.(nodeId) ??
+    (config.redisUrl !== undefined ? new RedisDirectory({ url: config.redisUrl, nodeId, logger: log }) : new SingleNodeDirectory(nodeId));
   const store = new ResultsStore(config.dataDir);
   let localUrl = '';
   let reportBase = '';
@@ -97,7 +113,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Everything started so far, in reverse; each step runs even when one before it throws. Used by stop and by a
   // start that fails half-way (a port in use, a plugin that throws), which must leave nothing listening or open.
   const release = async (): Promise<void> => {
-    const steps: (() => unknown)[] = [() => clearInterval(sweeper), () => extension.stop?.(), () => edge.stop(), () => reports?.stop(true), () => store.close()];
+    const steps: (() => unknown)[] = [() => clearInterval(sweeper), () => cluster.stop(), () => extension.stop?.(), () => edge.stop(), () => reports?.stop(true), () => store.close()];
     let first: unknown;
     for (const step of steps) {
       try {
@@ -111,6 +127,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let registry: GameRegistry;
   let app: MatchmakerApp;
   let listener;
+  // The registry is built with the cluster's publisher as its observer; the cluster reads the registry lazily.
+  const cluster = new ClusterNode({
+    directory,
+    registry: () => registry,
+    store,
+    log,
+    workerStartTimeoutMs: config.workerStartTimeoutMs,
+    shared: !(directory instanceof SingleNodeDirectory),
+  });
   try {
     registry = new GameRegistry({
       settings: {
@@ -134,6 +159,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       // Workers report over loopback: the report route never needs to be reachable from outside.
       reportUrl: (gameId) => `${reportBase}/internal/games/${encodeURIComponent(gameId)}/report`,
       log,
+      observer: cluster.publisher,
     });
     extension = options.extend?.({ config, registry, log, gameHost: loopbackHostFor(config.host).replace(/^\[|\]$/g, ''), clientAddress: edge.clientAddress }) ?? {};
     app = createApp({
@@ -144,7 +170,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       clientAddress: edge.clientAddress,
       // The edge first: its hook resolves each request's origin before any route reads it.
       plugins: [edge.plugin(), ...(extension.plugins ?? [])],
-      extraMetrics: [...(extension.extraMetrics ?? []), () => edge.metrics()],
+      extraMetrics: [...(extension.extraMetrics ?? []), () => edge.metrics(), () => cluster.renderMetrics()],
+      cluster: cluster.front,
     });
     try {
       // Bun's own limit answers with a bare 413; keep it well above ours so ours (JSON) answers first.
@@ -168,6 +195,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   reportBase = reports ? `http://127.0.0.1:${reports.port}` : localUrl;
   sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
+  // Joins the cluster once the port is known (it names this node's API); Redis down only delays it.
+  const apiUrl = nodeApiUrl(config.nodeUrl, config.publicHost, port);
+  try {
+    await cluster.start(() => ({ nodeId, apiUrl, live: registry.live, maxGames: config.maxGames, draining: registry.draining }));
+  } catch (error) {
+    await release().catch(() => {});
+    throw error;
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'the server is shutting down'): Promise<void> => {
@@ -193,6 +228,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     app,
     registry,
     store,
+    cluster,
     stop,
   };
 }

@@ -45,6 +45,9 @@ export interface GameSummary {
   endReason: string | null;
   /** Unix ms. */
   createdAt: number;
+  /** For a status answered from the summary once the node is gone (optional: a summary without them still works). */
+  maxPlayers?: number;
+  difficulty?: 'easy' | 'normal' | 'hard' | null;
 }
 
 export interface ClusterDirectory {

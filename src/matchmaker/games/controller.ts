@@ -9,13 +9,22 @@ import type { SeatTicket as SeatTicketValue } from '../registry.ts';
 import { bearerToken } from '../secrets.ts';
 import { publicBase, relayUrlOf } from '../edge/public-url.ts';
 import { CreatedGame, CreateGameBody, GameIdParams, GameResults, GameStatus, JoinGameBody, RejoinBody, SeatTicket, WatchBody, WatchTicket } from './model.ts';
-import type { GamesService } from './service.ts';
+import { type GamesService, resultsView } from './service.ts';
+import type { ClusterFront } from '../cluster/front.ts';
 
 export interface GamesControllerOptions {
   service: GamesService;
   maxPlayers: number;
   clientAddress: ClientAddressOf;
+  /** Several nodes: answers what this node does not host by forwarding to the node that does (cluster/front.ts). */
+  cluster?: ClusterFront;
 }
+
+/** What the routes answer with when the shared store or the node that can answer cannot be reached. */
+const CLUSTER_ERRORS = {
+  cluster_unavailable: 'Several nodes: the shared state store is unreachable; try again shortly (Retry-After)',
+  node_unreachable: 'Several nodes: the node that hosts the game (or has a free slot) did not answer in time (Retry-After)',
+} as const;
 
 /** Where browsers reach a game: the WebSocket relay on this same server, at the public base (wss:// under https). */
 export function relayUrlFor(request: Request, gameId: string): string {
@@ -35,14 +44,22 @@ function seatAnswer<T extends SeatTicketValue>(request: Request, ticket: T): Omi
   return { ...rest, relayUrl: relayUrlFor(request, ticket.gameId), inviteUrl: inviteUrlFor(request, inviteKey) };
 }
 
-export function gamesController({ service, maxPlayers, clientAddress }: GamesControllerOptions) {
+export function gamesController({ service, maxPlayers, clientAddress, cluster }: GamesControllerOptions) {
+  // Without a cluster every request is this node's own, answered as it always was. A forwarded answer is the
+  // hosting node's Response, which Elysia passes through untouched; typed as the local answer so the route's
+  // schema still types the local one.
+  const seat = <T>(route: Parameters<ClusterFront['seat']>[0], request: Request, ref: Parameters<ClusterFront['seat']>[2], body: unknown, local: () => T | Promise<T>): T | Promise<T> =>
+    cluster
+      ? (cluster.seat(route, request, ref, body, clientAddress(request), local, () => service.guessBlocked(clientAddress(request))) as Promise<T>)
+      : local();
+  const passThrough = <T>(answer: Promise<T | Response>): Promise<T> => answer as Promise<T>;
   return new Elysia({ name: 'games', prefix: '/api/games' })
     .post(
       '',
       async ({ body, request, status }) => {
         service.authorizeCreate(bearerToken(request.headers.get('authorization')));
-        const game = await service.create(body);
-        return status(201, seatAnswer(request, game));
+        const local = async () => status(201, seatAnswer(request, await service.create(body)));
+        return cluster ? passThrough(cluster.create(request, body, clientAddress(request), local)) : local();
       },
       {
         body: CreateGameBody(maxPlayers),
@@ -56,6 +73,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
             no_ports: 'Every game port is in use',
             start_failed: 'The game server did not start in time',
             draining: 'The server is shutting down',
+            ...CLUSTER_ERRORS,
           }),
         },
         parse: 'json',
@@ -70,10 +88,8 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
     )
     .post(
       '/join',
-      ({ body, request }) => {
-        const ticket = service.join(clientAddress(request), body);
-        return seatAnswer(request, ticket);
-      },
+      ({ body, request }) =>
+        seat('passcode' in body ? 'join' : 'invite', request, body, body, () => seatAnswer(request, service.join(clientAddress(request), body))),
       {
         // Before validation: the schema's union would otherwise strip the extra field and take the first form.
         transform: ({ body }) => {
@@ -94,6 +110,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
             game_full: 'The game is full',
             game_over: "The invite link's game has ended",
             rate_limited: 'Too many failed passcode attempts from this address or overall; see Retry-After (never for an invite)',
+            ...CLUSTER_ERRORS,
           }),
         },
         parse: 'json',
@@ -107,10 +124,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
     )
     .post(
       '/rejoin',
-      ({ body, request }) => {
-        const ticket = service.rejoin(clientAddress(request), body.rejoinKey);
-        return seatAnswer(request, ticket);
-      },
+      ({ body, request }) => seat('rejoin', request, body, body, () => seatAnswer(request, service.rejoin(clientAddress(request), body.rejoinKey))),
       {
         body: RejoinBody,
         response: {
@@ -120,6 +134,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
             unknown_seat: 'No seat has that rejoin key (counted as a guess)',
             game_over: 'The game has ended, or the seat was given up (the player left, or did not come back within the rejoin grace)',
             rate_limited: 'Too many failed attempts from this address or overall; see Retry-After',
+            ...CLUSTER_ERRORS,
           }),
         },
         parse: 'json',
@@ -133,10 +148,11 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
     )
     .post(
       '/watch',
-      ({ body, request }) => {
-        const ticket = service.watch(clientAddress(request), body);
-        return { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) };
-      },
+      ({ body, request }) =>
+        seat('watch', request, body, body, () => {
+          const ticket = service.watch(clientAddress(request), body);
+          return { ...ticket, relayUrl: relayUrlFor(request, ticket.gameId) };
+        }),
       {
         body: WatchBody,
         response: {
@@ -148,6 +164,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
             game_over: 'The game has ended',
             spectators_full: 'The game has as many spectators as it takes (--max-spectators)',
             rate_limited: 'Too many failed attempts from this address or overall; see Retry-After',
+            ...CLUSTER_ERRORS,
           }),
         },
         parse: 'json',
@@ -161,10 +178,8 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
     )
     .post(
       '/again',
-      async ({ body, request, status }) => {
-        const ticket = await service.again(clientAddress(request), body.rejoinKey);
-        return status(201, seatAnswer(request, ticket));
-      },
+      ({ body, request, status }) =>
+        seat('again', request, body, body, async () => status(201, seatAnswer(request, await service.again(clientAddress(request), body.rejoinKey)))),
       {
         body: RejoinBody,
         response: {
@@ -179,6 +194,7 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
             no_ports: 'Every game port is in use',
             start_failed: 'The new game server did not start in time',
             draining: 'The server is shutting down',
+            ...CLUSTER_ERRORS,
           }),
         },
         parse: 'json',
@@ -190,9 +206,9 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
         },
       },
     )
-    .get('/:id', ({ params }) => service.status(params.id), {
+    .get('/:id', ({ params, request }) => (cluster ? passThrough(cluster.status(request, params.id, () => service.status(params.id))) : service.status(params.id)), {
       params: GameIdParams,
-      response: { 200: GameStatus, ...errorResponses({ not_found: 'No such game' }) },
+      response: { 200: GameStatus, ...errorResponses({ not_found: 'No such game', ...CLUSTER_ERRORS }) },
       parse: 'json',
       detail: {
         tags: ['games'],
@@ -201,11 +217,11 @@ export function gamesController({ service, maxPlayers, clientAddress }: GamesCon
           'State, seats taken, spectators, max players, difficulty, why it ended, and `next`: the play-again game once the host asked for one (poll it on the results screen). Never a secret.',
       },
     })
-    .get('/:id/results', ({ params }) => service.results(params.id), {
+    .get('/:id/results', async ({ params, request }) => (cluster ? resultsView(await cluster.results(request, params.id, () => service.stored(params.id))) : service.results(params.id)), {
       params: GameIdParams,
       response: {
         200: GameResults,
-        ...errorResponses({ not_found: 'No such game', not_finished: 'The game has not finished a round' }),
+        ...errorResponses({ not_found: 'No such game', not_finished: 'The game has not finished a round', cluster_unavailable: CLUSTER_ERRORS.cluster_unavailable }),
       },
       parse: 'json',
       detail: {

@@ -16,7 +16,7 @@ import type { JoinOutcome, Metrics, SeatOutcome } from '../metrics.ts';
 import { hasPasscodeLength, PASSCODE_LENGTH } from '../passcodes.ts';
 import type { JoinLimiter } from '../rate-limit.ts';
 import type { CreatedGame, GameRegistry, GameStatus, SeatTicket, WatchTicket } from '../registry.ts';
-import type { RoundOutcome } from '../results-store.ts';
+import type { RoundOutcome, StoredGame } from '../results-store.ts';
 import { secretMatches } from '../secrets.ts';
 
 const JOIN_OUTCOME: Partial<Record<GameError['code'], JoinOutcome>> = {
@@ -43,6 +43,11 @@ export interface GameResultsView {
 
 type Route = 'join' | 'rejoin' | 'watch' | 'again';
 
+/** A stored round as the results route answers it. */
+export function resultsView(stored: StoredGame): GameResultsView {
+  return { ...stored, finishedAt: new Date(stored.finishedAt).toISOString() };
+}
+
 export class GamesService {
   private readonly createToken: Uint8Array | undefined;
 
@@ -64,6 +69,11 @@ export class GamesService {
         'WWW-Authenticate': 'Bearer realm="huddle"',
       });
     }
+  }
+
+  /** Whether a passcode from this address would be refused (429) now: its guess budget, or everyone's, is spent. */
+  guessBlocked(address: string): boolean {
+    return !this.limiter.decide(address).allowed;
   }
 
   create(request: { name: string; maxPlayers?: number }): Promise<CreatedGame> {
@@ -123,8 +133,12 @@ export class GamesService {
   }
 
   results(gameId: string): GameResultsView {
-    const stored = this.registry.results(gameId);
-    return { ...stored, finishedAt: new Date(stored.finishedAt).toISOString() };
+    return resultsView(this.registry.results(gameId));
+  }
+
+  /** The stored round itself (the cluster front answers it, or the directory's copy, through resultsView). */
+  stored(gameId: string): StoredGame {
+    return this.registry.results(gameId);
   }
 
   /**

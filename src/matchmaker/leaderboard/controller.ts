@@ -1,18 +1,20 @@
-/** `/api/leaderboard`: best scores per difficulty, straight from the durable store. */
+/** `/api/leaderboard`: best scores per difficulty, from the durable store (merged with the cluster's, with several nodes). */
 import { Elysia } from 'elysia';
 import { DIFFICULTIES } from '../../game/lobby.ts';
 import { errorResponses } from '../http.ts';
-import type { ResultsStore } from '../results-store.ts';
+import type { LeaderboardEntry, ResultsStore } from '../results-store.ts';
+import type { ClusterFront } from '../cluster/front.ts';
 import { Leaderboard, LeaderboardQuery } from './model.ts';
 
-export function leaderboardController(store: ResultsStore) {
+export function leaderboardController(store: ResultsStore, cluster?: ClusterFront) {
   return new Elysia({ name: 'leaderboard' }).get(
     '/api/leaderboard',
-    ({ query }) => {
+    async ({ query }) => {
       const limit = query.limit ?? 10;
-      const board = (d: (typeof DIFFICULTIES)[number]) =>
-        store.leaderboard(d, limit).map((e) => ({ ...e, finishedAt: new Date(e.finishedAt).toISOString() }));
-      return { easy: board('easy'), normal: board('normal'), hard: board('hard') };
+      const view = (entries: LeaderboardEntry[]) => entries.map((e) => ({ ...e, finishedAt: new Date(e.finishedAt).toISOString() }));
+      const board = async (d: (typeof DIFFICULTIES)[number]) => view(cluster ? await cluster.leaderboard(d, limit) : store.leaderboard(d, limit));
+      const [easy, normal, hard] = await Promise.all([board('easy'), board('normal'), board('hard')]);
+      return { easy, normal, hard };
     },
     {
       query: LeaderboardQuery,

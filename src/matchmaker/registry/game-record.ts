@@ -38,7 +38,8 @@ export interface GameRecord {
   readonly id: string;
   /** The host's display name, which also names the game. */
   readonly name: string;
-  readonly passcode: string;
+  /** Drawn again (before create answers) only if another node of the cluster already holds it. */
+  passcode: string;
   readonly port: number;
   readonly maxPlayers: number;
   readonly createdAt: number;

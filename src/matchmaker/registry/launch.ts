@@ -14,6 +14,7 @@ import { newGameId, randomBytes, SECRET_BYTES } from '../secrets.ts';
 import { ClientIds } from '../tokens.ts';
 import { type GameRecord, secretTexts } from './game-record.ts';
 import { errorMessage, type GameLifecycle } from './lifecycle.ts';
+import type { RegistryObserver } from './observer.ts';
 import type { GameStateStore } from './state-store.ts';
 import type { RegistrySettings } from './types.ts';
 
@@ -30,6 +31,8 @@ export interface LaunchDeps {
   /** Monotonic ms. */
   clock: () => number;
   onEvent: (record: GameRecord, event: LauncherEvent) => void;
+  /** Claims the passcode cluster-wide and is told the game exists (registry/observer.ts). */
+  observer: RegistryObserver;
 }
 
 /**
@@ -133,7 +136,22 @@ export async function launchGame(
     throw new GameError('start_failed', 'the game server could not be started');
   }
 
+  // The passcode is claimed cluster-wide while the worker starts; create answers only once both are done.
+  const claimed = deps.observer.claimPasscode(record, () => {
+    if (!record.slotHeld) throw new GameError('start_failed', 'the game ended while it started');
+    state.revokePasscode(record.passcode);
+    record.passcode = state.issuePasscode(id);
+    return record.passcode;
+  });
+  claimed.catch(() => {});
+  deps.lifecycle.notify(record, () => deps.observer.gameChanged(record));
   await record.local.started.promise;
+  try {
+    await claimed;
+  } catch (error) {
+    deps.lifecycle.stop(record, { state: 'failed', reason: 'cluster_unavailable' });
+    throw error instanceof GameError ? error : new GameError('start_failed', 'the game could not be registered with the cluster');
+  }
   return record;
 }
 

@@ -10,6 +10,7 @@ import type { GameState, Metrics } from '../metrics.ts';
 import type { PortPool } from '../ports.ts';
 import type { EndState, GameRecord } from './game-record.ts';
 import { secretTexts } from './game-record.ts';
+import type { RegistryObserver } from './observer.ts';
 import type { GameStateStore } from './state-store.ts';
 
 export interface LifecycleDeps {
@@ -19,6 +20,8 @@ export interface LifecycleDeps {
   log: Logger;
   /** Monotonic ms. */
   clock: () => number;
+  /** Told of every state change and release (the cluster directory); never blocks or fails them. */
+  observer: RegistryObserver;
 }
 
 export class GameLifecycle {
@@ -38,6 +41,16 @@ export class GameLifecycle {
     record.state = to;
     record.stateSince = this.deps.clock();
     this.deps.log.info('game.state', { gameId: record.id, from, to, ...(record.difficulty ? { difficulty: record.difficulty } : {}) });
+    this.notify(record, () => this.deps.observer.gameChanged(record));
+  }
+
+  /** An observer that throws must not break the state machine: it is logged and the game goes on. */
+  notify(record: GameRecord, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.deps.log.error('game.observer_failed', { gameId: record.id, message: errorMessage(error) });
+    }
   }
 
   /** Asks the worker to stop; the first intent wins, and decides what the game becomes once it has exited. */
@@ -70,6 +83,7 @@ export class GameLifecycle {
     }
     record.players = 0;
     record.spectators = 0;
+    this.notify(record, () => this.deps.observer.gameReleased(record));
     record.local.exited.resolve();
     for (const listener of this.endedListeners) {
       try {

@@ -12,6 +12,7 @@ import type { ResultsStore, RoundOutcome } from '../results-store.ts';
 import { secretMatches } from '../secrets.ts';
 import type { GameRecord } from './game-record.ts';
 import { errorMessage, type GameLifecycle } from './lifecycle.ts';
+import type { RegistryObserver } from './observer.ts';
 import type { GameStateStore } from './state-store.ts';
 import type { ReportAck } from './types.ts';
 
@@ -25,6 +26,8 @@ export interface ReportDeps {
   now: () => number;
   /** Monotonic ms. */
   clock: () => number;
+  /** Told once a round's results are stored (their copy goes to the cluster; the store stays authoritative). */
+  observer: RegistryObserver;
 }
 
 /**
@@ -71,6 +74,7 @@ export function handleReport(deps: ReportDeps, gameId: string, bearer: string | 
     deps.log.error('store.save_failed', { gameId, message: errorMessage(error) });
     throw new GameError('internal', 'the results could not be stored; report again');
   }
+  deps.lifecycle.notify(record, () => deps.observer.resultsStored(gameId));
   finishRound(deps, record, outcome, report.status === 'finished' ? report.hostClientId : undefined);
   return { gameId, state: record.state };
 }

@@ -11,6 +11,7 @@ import type { TickStats } from '../../contract/worker-messages.ts';
 import type { GameLauncher } from '../../workers/launcher.ts';
 import type { GameState, Metrics } from '../metrics.ts';
 import type { ResultsStore } from '../results-store.ts';
+import type { RegistryObserver } from './observer.ts';
 import type { GameStateStore } from './state-store.ts';
 
 export type RegistrySettings = Pick<
@@ -49,6 +50,8 @@ export interface RegistryOptions {
   historyLimit?: number;
   /** Where games, passcodes, key hashes and counts live; the in-memory store (one node) when not given. */
   state?: GameStateStore;
+  /** Told of every game's changes, keys and results (the cluster directory); nobody when not given. */
+  observer?: RegistryObserver;
 }
 
 /** The play-again game as a status shows it. */

@@ -1,0 +1,251 @@
+/**
+ * Any node answers (issue #10): the routes ask the front, the front answers from this node when it can and
+ * otherwise forwards to the node the directory names. Rules:
+ *
+ * - A request this node can answer (its own game, passcode or key; a stored result) never touches the directory,
+ *   so joins and rejoins of its own games keep working from memory while Redis is down.
+ * - A request forwarded by another node is always answered here (FORWARDED_BY): never forwarded twice.
+ * - A passcode, invite, rejoin or watch key another live node issued is forwarded there and is not a wrong guess
+ *   here; one nobody knows falls through to this node's own path, which counts the miss against the asking
+ *   address's guess budget as it always did. A passcode from an address whose budget is spent is never looked up.
+ * - Create starts here while this node has a free slot, else on the live node with the most free slots.
+ * - Status and results of a game whose node is gone answer from the directory: its copy of the results, or the
+ *   game's summary (`failed`, `node_lost`).
+ * - The shared store unreachable: creates and lookups of what this node does not know get 503 cluster_unavailable.
+ */
+import type { Difficulty } from '../../game/lobby.ts';
+import type { Logger } from '../../log.ts';
+import { GameError } from '../errors.ts';
+import { normalizePasscode } from '../passcodes.ts';
+import type { GameRegistry, GameStatus } from '../registry.ts';
+import type { LeaderboardEntry, ResultsStore, StoredGame } from '../results-store.ts';
+import type { ClusterMetrics, ForwardRoute } from './cluster-metrics.ts';
+import { ClusterUnavailableError, type ClusterDirectory, type GameSummary, keyRoute, type NodeInfo } from './directory.ts';
+import { FORWARDED_BY, type Forwarder } from './forwarder.ts';
+import { clusterUnavailable } from './publisher.ts';
+
+/** What a seat request names: the ref the registry knows it by. */
+export type SeatRef = { passcode: string } | { invite: string } | { rejoinKey: string } | { watchKey: string };
+
+export interface FrontDeps {
+  directory: ClusterDirectory;
+  registry: GameRegistry;
+  store: ResultsStore;
+  forwarder: Forwarder;
+  metrics: ClusterMetrics;
+  log: Logger;
+  /** How long a forwarded join, rejoin, watch, status or results may take. */
+  forwardTimeoutMs: number;
+  /** How long a forwarded create or play again may take (the peer waits for its worker to start). */
+  createTimeoutMs: number;
+}
+
+/** Live states: a game in one of these whose node is gone was lost with it. */
+const LIVE_STATES: ReadonlySet<GameSummary['state']> = new Set(['starting', 'lobby', 'in_progress']);
+
+export class ClusterFront {
+  constructor(private readonly deps: FrontDeps) {}
+
+  get nodeId(): string {
+    return this.deps.directory.nodeId;
+  }
+
+  /** Sent by another node: answer here, whatever happens. */
+  isForwarded(request: Request): boolean {
+    return request.headers.has(FORWARDED_BY);
+  }
+
+  /**
+   * Join (passcode or invite), rejoin, watch and play again. `guessBlocked` says whether the asking address may
+   * not try a passcode now (its budget is spent): then the local path answers 429 without a lookup.
+   */
+  async seat<T>(
+    route: Extract<ForwardRoute, 'join' | 'invite' | 'rejoin' | 'watch' | 'again'>,
+    request: Request,
+    ref: SeatRef,
+    body: unknown,
+    clientAddress: string,
+    local: () => T | Promise<T>,
+    guessBlocked: () => boolean = () => false,
+  ): Promise<T | Response> {
+    if (this.isForwarded(request) || this.deps.registry.knows(ref)) return local();
+    if ('passcode' in ref && guessBlocked()) return local();
+    const route$ = await this.ask(() => this.routeOf(ref));
+    if (!route$ || route$.nodeId === this.nodeId) return local();
+    const node = await this.ask(() => this.deps.directory.node(route$.nodeId));
+    // Its node is gone: the passcode or key admits nowhere now, as if unknown.
+    if (!node) return local();
+    const timeoutMs = route === 'again' ? this.deps.createTimeoutMs : this.deps.forwardTimeoutMs;
+    return this.forward(route, node, request, 'POST', body, clientAddress, timeoutMs);
+  }
+
+  /** Create: here while this node has a free slot, else on the live node with the most; else this node's refusal. */
+  async create<T>(request: Request, body: unknown, clientAddress: string, local: () => Promise<T>): Promise<T | Response> {
+    if (this.isForwarded(request)) return local();
+    if (!this.deps.directory.available) throw clusterUnavailable();
+    if (this.deps.registry.hasFreeSlot) return local();
+    const nodes = await this.ask(() => this.deps.directory.nodes());
+    const candidates = nodes
+      .filter((n) => n.nodeId !== this.nodeId && !n.draining && n.live < n.maxGames)
+      .sort((a, b) => b.maxGames - b.live - (a.maxGames - a.live));
+    let unreachable: GameError | undefined;
+    // Two tries: one node that died since its last heartbeat must not fail the create.
+    for (const node of candidates.slice(0, 2)) {
+      try {
+        return await this.forward('create', node, request, 'POST', body, clientAddress, this.deps.createTimeoutMs);
+      } catch (error) {
+        if (!(error instanceof GameError) || error.code !== 'node_unreachable') throw error;
+        unreachable = error;
+      }
+    }
+    if (unreachable) throw unreachable;
+    return local();
+  }
+
+  /** Public status: this node's own games and stored rounds, else the hosting node's answer, else the directory's. */
+  async status(request: Request, gameId: string, local: () => GameStatus): Promise<GameStatus | Response> {
+    const { registry, store, directory } = this.deps;
+    if (this.isForwarded(request) || registry.knows({ gameId }) || store.getGame(gameId)) return local();
+    const summary = await this.ask(() => directory.game(gameId));
+    if (!summary) return local();
+    if (summary.nodeId !== this.nodeId) {
+      const node = await this.ask(() => directory.node(summary.nodeId));
+      if (node) return this.forward('status', node, request, 'GET', undefined, '', this.deps.forwardTimeoutMs);
+    }
+    // The hosting node is gone (or is this node, restarted without the game): what the directory kept.
+    this.deps.metrics.answeredFromDirectory++;
+    const copy = await this.ask(() => directory.results(gameId));
+    return copy ? statusFromResults(copy) : statusFromSummary(summary);
+  }
+
+  /** Stored results: this node's store, else the directory's copy of another node's. */
+  async results(request: Request, gameId: string, local: () => StoredGame): Promise<StoredGame> {
+    const { registry, store, directory } = this.deps;
+    if (this.isForwarded(request) || store.getGame(gameId)) return local();
+    const copy = await this.ask(() => directory.results(gameId));
+    if (copy) {
+      this.deps.metrics.answeredFromDirectory++;
+      return copy;
+    }
+    if (registry.knows({ gameId })) return local();
+    if (await this.ask(() => directory.game(gameId))) throw new GameError('not_finished', 'that game has no results (it has not finished a round)');
+    return local();
+  }
+
+  /**
+   * The cluster's best scores: this node's store merged with the directory's copy of everyone's (its own rounds
+   * are in both). The shared store unreachable: this node's own board, rather than none.
+   */
+  async leaderboard(difficulty: Difficulty, limit: number): Promise<LeaderboardEntry[]> {
+    const own = this.deps.store.leaderboard(difficulty, limit);
+    let shared: LeaderboardEntry[] = [];
+    if (this.deps.directory.available) {
+      try {
+        shared = await this.deps.directory.leaderboard(difficulty, limit);
+      } catch (error) {
+        if (!(error instanceof ClusterUnavailableError)) this.deps.log.error('cluster.leaderboard_failed', { message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return mergeBoards(own, shared, limit);
+  }
+
+  private routeOf(ref: SeatRef): Promise<{ gameId: string; nodeId: string } | undefined> {
+    const { directory } = this.deps;
+    if ('passcode' in ref) {
+      const code = normalizePasscode(ref.passcode);
+      return code === null ? Promise.resolve(undefined) : directory.passcodeRoute(code);
+    }
+    const key = 'invite' in ref ? ref.invite : 'rejoinKey' in ref ? ref.rejoinKey : ref.watchKey;
+    return directory.keyRoute(keyRoute(key));
+  }
+
+  private async forward(
+    route: ForwardRoute,
+    node: NodeInfo,
+    request: Request,
+    method: 'GET' | 'POST',
+    body: unknown,
+    clientAddress: string,
+    timeoutMs: number,
+  ): Promise<Response> {
+    const url = new URL(request.url);
+    try {
+      const { response, outcome } = await this.deps.forwarder.forward({
+        apiUrl: node.apiUrl,
+        method,
+        path: `${url.pathname}${url.search}`,
+        body,
+        clientAddress,
+        authorization: route === 'create' ? request.headers.get('authorization') : null,
+        timeoutMs,
+      });
+      this.deps.metrics.forwarded(route, outcome);
+      return response;
+    } catch (error) {
+      this.deps.metrics.forwarded(route, 'unreachable');
+      // Sampled by the logger like every line a client can cause; the node is named, never what was presented.
+      this.deps.log.warn('http.forward_unreachable', { code: route, reason: node.nodeId });
+      throw error;
+    }
+  }
+
+  /** A directory read; unreachable becomes 503 cluster_unavailable. */
+  private async ask<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof ClusterUnavailableError) throw clusterUnavailable();
+      throw error;
+    }
+  }
+}
+
+/** A game lost with its node, as a status: `failed` / `node_lost` unless it had already ended. */
+export function statusFromSummary(summary: GameSummary): GameStatus {
+  const extra = summary as GameSummary & { maxPlayers?: unknown; difficulty?: unknown };
+  const lost = LIVE_STATES.has(summary.state);
+  return {
+    gameId: summary.gameId,
+    state: lost ? 'failed' : summary.state,
+    players: 0,
+    spectators: 0,
+    maxPlayers: typeof extra.maxPlayers === 'number' && extra.maxPlayers >= 1 ? extra.maxPlayers : 1,
+    difficulty: extra.difficulty === 'easy' || extra.difficulty === 'normal' || extra.difficulty === 'hard' ? extra.difficulty : null,
+    createdAt: Number.isFinite(summary.createdAt) ? new Date(summary.createdAt).toISOString() : null,
+    endReason: lost ? 'node_lost' : summary.endReason,
+    next: null,
+  };
+}
+
+/** A finished round known from the directory's copy of its results, as a status. */
+function statusFromResults(stored: StoredGame): GameStatus {
+  return {
+    gameId: stored.gameId,
+    state: 'finished',
+    players: stored.players.length,
+    spectators: 0,
+    maxPlayers: stored.maxPlayers,
+    difficulty: stored.difficulty,
+    createdAt: null,
+    endReason: stored.outcome === 'abandoned' ? 'abandoned' : 'round_over',
+    next: null,
+  };
+}
+
+/** Two best-first boards as one (entries in both counted once), re-ranked 1, 2, 2, 4. */
+export function mergeBoards(a: readonly LeaderboardEntry[], b: readonly LeaderboardEntry[], limit: number): LeaderboardEntry[] {
+  const seen = new Set<string>();
+  const merged: LeaderboardEntry[] = [];
+  for (const entry of [...a, ...b]) {
+    const id = `${entry.gameId}\0${entry.name}\0${entry.score}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    merged.push(entry);
+  }
+  merged.sort((x, y) => y.score - x.score || x.finishedAt - y.finishedAt);
+  let rank = 0;
+  return merged.slice(0, limit).map((entry, i, rows) => {
+    if (i === 0 || entry.score !== rows[i - 1]?.score) rank = i + 1;
+    return { ...entry, rank };
+  });
+}
