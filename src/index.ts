@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * The `huddle` command. `huddle` and `huddle serve` run the matchmaker; `--help` and `--version` answer and exit.
- * `huddle bot` is a headless player (bot-command.ts).
+ * `huddle bot` is a headless player (bot-command.ts); `huddle game` one game server (workers/game-process.ts).
  */
 import pkg from '../package.json' with { type: 'json' };
 import { parseConfig, serveHelp } from './config.ts';
@@ -18,6 +18,8 @@ export type Command = (args: string[]) => Promise<number>;
 export const COMMANDS: Record<string, Command> = {
   serve: runServe,
   bot: runBotCommand,
+  // One game server from its environment, as `--launcher process` starts it (src/workers/game-process.ts).
+  game: async (args) => (await import('./workers/game-process.ts')).runGameCommand(args),
 };
 
 async function runServe(args: string[]): Promise<number> {
