@@ -72,6 +72,11 @@ export interface GameHandle {
    * Idempotent; the `exit` event follows.
    */
   stop(reason: string, graceMs?: number): void;
+  /**
+   * Lets go of a game that outlives this process (`--on-stop detach`): supervision ends, no `exit` follows, the
+   * game plays on for the next matchmaker to adopt. Only handles of launchers that have `adopt`.
+   */
+  detach?(): void;
 }
 
 /** A process as the OS knows it: the pid, and its start time so a recycled pid is not mistaken for it. */

@@ -189,6 +189,16 @@ class SupervisedProcess implements GameHandle {
     this.supervisor.stop(reason, graceMs);
   }
 
+  detach(): void {
+    if (this.done) return;
+    this.done = true;
+    this.supervisor.detach();
+    clearTimeout(this.pollTimer);
+    this.unregister();
+    this.peer?.close(1001, 'the matchmaker is restarting');
+    this.peer = undefined;
+  }
+
   /** Our own child ended (its exit status is ours to read, unlike a worker's). */
   exited(code: number | null, signal: string | null): void {
     // Our SIGKILL is not a crash: the supervisor already knows why it ended the game.

@@ -158,6 +158,13 @@ export class Supervisor {
     this.emit(event);
   }
 
+  /** Stops supervising without ending the game (the matchmaker detaches; the next one adopts it). No event follows. */
+  detach(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of [this.startTimer, this.heartbeatTimer, this.graceTimer, this.backstopTimer]) clearTimeout(timer);
+  }
+
   /** The heartbeat deadline, re-armed (a reconnected channel gets a full timeout to speak). */
   armHeartbeat(): void {
     clearTimeout(this.heartbeatTimer);

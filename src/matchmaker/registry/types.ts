@@ -49,6 +49,11 @@ export interface RegistryOptions {
   historyLimit?: number;
   /** Where games, passcodes, key hashes and counts live; the in-memory store (one node) when not given. */
   state?: GameStateStore;
+  /**
+   * Where each live game's adoption record is kept (`<dataDir>/games`), with a launcher whose games outlive this
+   * process (`--launcher process`): `adopt()` takes them back after a restart (registry/adopt.ts).
+   */
+  adoptionDir?: string;
 }
 
 /** The play-again game as a status shows it. */
