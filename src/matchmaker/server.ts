@@ -103,12 +103,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (options.launcher === undefined) await checkGamePorts(config.host, config.gamePorts, config.launcher === 'process' ? adoptionRecordPorts(gamesDir) : undefined);
   const store = new ResultsStore(config.dataDir);
   // `--launcher process`: each game a `huddle game` child whose supervision channel is a WebSocket to us.
-  const launcher =
+  const launcher: GameLauncher =
     options.launcher ??
     (config.launcher === 'process'
       ? new ProcessLauncher({ hub: new ChannelHub(), logDir: gamesDir, locatorFile: join(config.dataDir, 'matchmaker.json') })
       : new BunWorkerLauncher());
-  const processGames = launcher instanceof ProcessLauncher;
+  // Games that outlive this process: their channels come over HTTP, and they have adoption records.
+  const channels = launcher.channels;
+  const processGames = channels !== undefined && launcher.adopt !== undefined;
   let localUrl = '';
   let reportBase = '';
   let extension: ServerExtension = {};
@@ -164,7 +166,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log,
       clientAddress: edge.clientAddress,
       // The edge first: its hook resolves each request's origin before any route reads it.
-      plugins: [edge.plugin(), ...(processGames ? [channelRoutes(launcher.hub, log)] : []), ...(extension.plugins ?? [])],
+      plugins: [edge.plugin(), ...(channels ? [channelRoutes(channels, log)] : []), ...(extension.plugins ?? [])],
       extraMetrics: [...(extension.extraMetrics ?? []), () => edge.metrics()],
     });
     try {
@@ -175,7 +177,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     const handle = app.handle.bind(app);
     // Workers report over plain loopback HTTP: under TLS to a listener of their own (the certificate names the public host).
-    reports = edge.tls ? startReportListener((request) => handle(request), processGames ? channelUpgrade(launcher.hub, log) : undefined) : undefined;
+    reports = edge.tls ? startReportListener((request) => handle(request), channels ? channelUpgrade(channels, log) : undefined) : undefined;
   } catch (error) {
     await release().catch(() => {});
     throw error;

@@ -13,6 +13,7 @@
  *   cause. Exit codes are never read: after terminate() they are 0 or 1 at random (DESIGN.md section 10).
  */
 import type { GameReport, SeatState, TickStats, WorkerExitReason, WorkerPhase } from '../contract/worker-messages.ts';
+import type { ChannelHub } from './channel-hub.ts';
 import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv, type WorkerEnv } from './worker-env.ts';
 
@@ -98,6 +99,11 @@ export interface AdoptSpec {
 }
 
 export interface GameLauncher {
+  /**
+   * The supervision channels its games connect to over HTTP (the process launcher): the server serves them on the
+   * report route's listener. Launchers whose channel is in-process have none.
+   */
+  readonly channels?: ChannelHub;
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle;
   /**
    * Takes over a running game from an earlier matchmaker; only launchers whose games outlive it have this. The

@@ -18,6 +18,7 @@ import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv } from './worker-env.ts';
 
 export interface ProcessLauncherOptions {
+  /** Where its games' channels arrive (the server mounts it on the report route's listener). */
   hub: ChannelHub;
   /** Where each game's stdout/stderr go (`<logDir>/<gameId>.log`, 0600); created 0700 if missing. */
   logDir: string;
@@ -39,13 +40,13 @@ export function defaultGameCommand(): string[] {
 }
 
 export class ProcessLauncher implements GameLauncher {
-  readonly hub: ChannelHub;
+  readonly channels: ChannelHub;
   private readonly options: ProcessLauncherOptions;
   private readonly command: readonly string[];
 
   constructor(options: ProcessLauncherOptions) {
     this.options = options;
-    this.hub = options.hub;
+    this.channels = options.hub;
     this.command = options.command ?? defaultGameCommand();
   }
 
