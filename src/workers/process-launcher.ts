@@ -8,7 +8,7 @@
  * data dir (a pipe to a dead parent would kill it with EPIPE). A game it launched can be adopted by the next
  * matchmaker (`adopt`): by pid, checked against the process's start time so a recycled pid is not mistaken for it.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Subprocess } from 'bun';
@@ -115,8 +115,9 @@ export function processAlive(identity: ProcessIdentity): boolean {
   const startTime = processStartTime(identity.pid);
   if (startTime !== undefined) {
     if (identity.startTime !== '' && startTime !== identity.startTime) return false;
-    // A zombie has exited: its port is free, only its parent has not reaped it yet.
-    return !isZombie(identity.pid);
+    // A zombie has exited (its port is free; only its parent has not reaped it yet), but only once its last
+    // thread has: a thread-group leader shows Z while the other threads still hold the sockets.
+    return !exitedUnreaped(identity.pid);
   }
   if (process.platform === 'linux') return false;
   try {
@@ -127,10 +128,12 @@ export function processAlive(identity: ProcessIdentity): boolean {
   }
 }
 
-function isZombie(pid: number): boolean {
+function exitedUnreaped(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'X') return true;
+    return state === 'Z' && readdirSync(`/proc/${pid}/task`).length <= 1;
   } catch {
     return true;
   }
