@@ -9,7 +9,7 @@
  * Game processes are detached (their own process group): every one is killed explicitly after each test.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBot } from '../../src/bot.ts';
@@ -17,6 +17,7 @@ import { processAlive } from '../../src/workers/process-launcher.ts';
 import { secretForms } from '../hardening/support-api/harness.ts';
 import { freePortRange, portIsFree, readyUrl, waitFor } from '../matchmaker/support/env.ts';
 import { UdpPlayer } from '../support/udp-player.ts';
+import { insecureFetch, makeCertificate } from '../edge/support.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 const cleanups: (() => unknown)[] = [];
@@ -49,13 +50,13 @@ interface Node {
 }
 
 /** A setup of one matchmaker: its data dir, HTTP port and game ports, started as often as a test needs. */
-async function setup(roundSeconds = 4) {
+async function setup(roundSeconds = 4, options: { anyPort?: boolean; args?: string[] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-restart-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const dataDir = join(dir, 'data');
   const port = await freeTcpPort();
   const range = await freePortRange(2);
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--game-ports', `${range.first}-${range.last}`, '--max-games', '2'];
+  const args = ['--host', '127.0.0.1', '--port', options.anyPort ? '0' : String(port), ...(options.args ?? []), '--game-ports', `${range.first}-${range.last}`, '--max-games', '2'];
   args.push('--data-dir', dataDir, '--round-seconds', String(roundSeconds), '--launcher', 'process', '--log-format', 'json');
   const start = async (extra: string[] = []): Promise<Node> => {
     const child = Bun.spawn([process.execPath, 'src/index.ts', 'serve', ...args, ...extra], { cwd: ROOT, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
@@ -66,7 +67,7 @@ async function setup(roundSeconds = 4) {
       printed += await new Response(rest).text();
       printed += await new Response(child.stderr).text();
     })();
-    const url = await readyUrl(forReady);
+    const url = (await readyUrl(forReady)).replace('0.0.0.0', '127.0.0.1');
     return { child, url, output: async () => (await collected, printed) };
   };
   const records = () => (existsSync(join(dataDir, 'games')) ? readdirSync(join(dataDir, 'games')).filter((n) => n.endsWith('.json')) : []);
@@ -83,8 +84,15 @@ async function post(url: string, body: unknown): Promise<{ status: number; body:
 const status = async (url: string, gameId: string) => (await (await fetch(`${url}/api/games/${gameId}`)).json()) as { state: string; players: number; endReason: string | null };
 
 describe('a process game outlives its matchmaker', () => {
-  for (const how of ['SIGKILL', 'SIGTERM'] as const) {
-    test(`${how} under a running round: the next matchmaker re-adopts it, the round finishes, the results land, rejoin keys work`, async () => {
+  // The third case keeps the matchmaker down past the round's end: the game's finished report waits, retried,
+  // for the next matchmaker to store it.
+  const cases = [
+    { how: 'SIGKILL', downMs: 0, what: 'under a running round' },
+    { how: 'SIGTERM', downMs: 0, what: 'under a running round' },
+    { how: 'SIGKILL', downMs: 5000, what: 'and down until the round has ended' },
+  ] as const;
+  for (const { how, downMs, what } of cases) {
+    test(`${how} ${what}: the next matchmaker re-adopts the game, the round finishes, the results land, rejoin keys work`, async () => {
       const s = await setup();
       const first = await s.start();
       const created = await post(`${first.url}/api/games`, { name: 'host' });
@@ -93,6 +101,9 @@ describe('a process game outlives its matchmaker', () => {
       const { pid } = s.record(gameId).process;
       gamePids.add(pid);
       const secrets = s.record(gameId).secrets;
+      // The record holds the game's secrets: private to the service's user.
+      expect(statSync(join(s.dataDir, 'games')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(s.dataDir, 'games', `${gameId}.json`)).mode & 0o777).toBe(0o600);
       const host = await UdpPlayer.connect(created.body.connectToken as string, { play: true });
       cleanups.push(() => host.close());
       await host.waitFor((v) => v.phase === 'lobby');
@@ -114,13 +125,20 @@ describe('a process game outlives its matchmaker', () => {
       // The game plays on without a matchmaker; its record waits for the next one.
       expect(processAlive(s.record(gameId).process)).toBe(true);
       expect(s.records()).toEqual([`${gameId}.json`]);
+      if (downMs > 0) {
+        // Past the round's end with nobody to report to: the players see no results yet.
+        await Bun.sleep(downMs);
+        expect(host.client.view.phase).not.toBe('results');
+      }
 
       const second = await s.start();
-      expect((await status(second.url, gameId)).state).toBe('in_progress');
-      // The host's seat opens again through the new matchmaker (its key hash came back from the record).
-      const rejoined = await post(`${second.url}/api/games/rejoin`, { rejoinKey: created.body.rejoinKey });
-      expect(rejoined.status).toBe(200);
-      expect(rejoined.body).toMatchObject({ gameId, name: 'host', role: 'player' });
+      if (downMs === 0) {
+        expect((await status(second.url, gameId)).state).toBe('in_progress');
+        // The host's seat opens again through the new matchmaker (its key hash came back from the record).
+        const rejoined = await post(`${second.url}/api/games/rejoin`, { rejoinKey: created.body.rejoinKey });
+        expect(rejoined.status).toBe(200);
+        expect(rejoined.body).toMatchObject({ gameId, name: 'host', role: 'player' });
+      }
 
       const outcome = await guest;
       expect(outcome.ok).toBe(true);
@@ -209,4 +227,40 @@ describe('a process game outlives its matchmaker', () => {
     expect(s.records()).toEqual([]);
     expect(processAlive(identity)).toBe(false);
   }, 30_000);
+
+  test('under TLS on --port 0: the channel goes to the loopback report listener, and after a restart on other ports the locator leads the game back', async () => {
+    const certDir = mkdtempSync(join(tmpdir(), 'huddle-restart-tls-'));
+    cleanups.push(() => rmSync(certDir, { recursive: true, force: true }));
+    const pair = await makeCertificate(certDir, 'localhost');
+    const admin = 'a'.repeat(24);
+    const s = await setup(4, { anyPort: true, args: ['--tls-cert', pair.cert, '--tls-key', pair.key, '--admin-token', admin] });
+    const adminGames = async (url: string) =>
+      ((await (await insecureFetch(`${url}/api/admin/games`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { games: { gameId: string; tick: unknown }[] }).games;
+    // Heartbeats carry tick statistics: a game with a tick has a live channel to this matchmaker.
+    const channelUp = async (url: string, gameId: string) => {
+      for (let i = 0; i < 200; i++) {
+        if ((await adminGames(url)).some((g) => g.gameId === gameId && g.tick !== null)) return true;
+        await Bun.sleep(50);
+      }
+      return false;
+    };
+    const first = await s.start();
+    expect(first.url).toStartWith('https://');
+    const created = (await (await insecureFetch(`${first.url}/api/games`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"host"}' })).json()) as { gameId: string };
+    gamePids.add(s.record(created.gameId).process.pid);
+    expect(await channelUp(first.url, created.gameId)).toBe(true);
+    const firstBase = (JSON.parse(readFileSync(join(s.dataDir, 'matchmaker.json'), 'utf8')) as { reportBase: string }).reportBase;
+    first.child.kill('SIGKILL');
+    await first.child.exited;
+
+    const second = await s.start(['--on-stop', 'drain']);
+    expect(new URL(second.url).port).not.toBe(new URL(first.url).port);
+    const secondBase = (JSON.parse(readFileSync(join(s.dataDir, 'matchmaker.json'), 'utf8')) as { reportBase: string }).reportBase;
+    expect(secondBase).not.toBe(firstBase);
+    expect(await channelUp(second.url, created.gameId)).toBe(true);
+    // Drained with the server this time: the game ends, its record goes.
+    second.child.kill('SIGTERM');
+    expect(await Promise.race([second.child.exited, Bun.sleep(8000).then(() => 'hung' as const)])).toBe(0);
+    expect(s.records()).toEqual([]);
+  }, 40_000);
 });
