@@ -295,6 +295,7 @@ export class GameRegistry {
             ? NEXT_GAME_MESSAGES.draining
             : NEXT_GAME_MESSAGES.start_failed;
       previous.next = { state: 'failed', gameId: null, message, done: undefined };
+      this.lifecycle.changed(previous);
       this.log.warn('game.again_failed', { gameId: previous.id, code });
       throw error;
     }

@@ -24,6 +24,7 @@ import { ClientIds } from '../tokens.ts';
 import { type GameRecord, secretTexts } from './game-record.ts';
 import { errorMessage, type GameJournal, type GameLifecycle } from './lifecycle.ts';
 import type { GameStateStore } from './state-store.ts';
+import { NEXT_GAME_MESSAGES } from './types.ts';
 
 const RECORD_VERSION = 1;
 const STATES: readonly GameState[] = ['starting', 'lobby', 'in_progress', 'finished', 'failed'];
@@ -43,6 +44,8 @@ export interface AdoptionRecord {
   hostAtEnd: string | null;
   endReason: string | null;
   previousId: string | null;
+  /** The play-again game the host asked for, as its status shows it. */
+  next: { state: 'starting' | 'ready' | 'failed'; gameId: string | null; message: string | null } | null;
   hostClientId: string;
   clientIds: string[];
   seats: { clientId: string; name: string; kind: 'player' | 'spectator'; released: boolean; keyHash: string | null }[];
@@ -185,6 +188,7 @@ export function toAdoptionRecord(record: GameRecord, state: GameStateStore, proc
     hostAtEnd: record.hostAtEnd?.toString(10) ?? null,
     endReason: record.endReason ?? null,
     previousId: record.previousId ?? null,
+    next: record.next ? { state: record.next.state, gameId: record.next.gameId, message: record.next.message } : null,
     hostClientId: record.hostClientId.toString(10),
     clientIds: record.clientIds.drawn().map((id) => id.toString(10)),
     seats: seats.map((s) => ({ clientId: s.clientId.toString(10), name: s.name, kind: s.kind, released: s.released, keyHash: s.keyHash ?? null })),
@@ -214,6 +218,9 @@ export function parseAdoptionRecord(data: unknown): AdoptionRecord | undefined {
   if (r.outcome !== null && r.outcome !== 'finished' && r.outcome !== 'abandoned') return undefined;
   if ((r.hostAtEnd !== null && !dec(r.hostAtEnd)) || (r.endReason !== null && !str(r.endReason)) || (r.previousId !== null && !str(r.previousId))) return undefined;
   if (!dec(r.hostClientId) || !strings(r.clientIds, dec)) return undefined;
+  const next = r.next as Record<string, unknown> | null | undefined;
+  if (next !== null && (typeof next !== 'object' || !['starting', 'ready', 'failed'].includes(next.state as string))) return undefined;
+  if (next !== null && ((next.gameId !== null && !str(next.gameId)) || (next.message !== null && !str(next.message)))) return undefined;
   const seatOk = (s: unknown): boolean => {
     const seat = s as Record<string, unknown>;
     return typeof s === 'object' && s !== null && dec(seat.clientId) && str(seat.name) && (seat.kind === 'player' || seat.kind === 'spectator') && typeof seat.released === 'boolean' && (seat.keyHash === null || hex(seat.keyHash));
@@ -352,7 +359,13 @@ function fromAdoptionRecord(saved: AdoptionRecord, now: number, chains: Map<stri
     outcome: saved.outcome ?? undefined,
     hostAtEnd: saved.hostAtEnd === null ? undefined : BigInt(saved.hostAtEnd),
     previousId: saved.previousId ?? undefined,
-    next: undefined,
+    // A play again that was starting when the matchmaker went is lost with it (that game was still starting).
+    next:
+      saved.next === null
+        ? undefined
+        : saved.next.state === 'starting'
+          ? { state: 'failed', gameId: null, message: NEXT_GAME_MESSAGES.start_failed, done: undefined }
+          : { ...saved.next, done: undefined },
     tick: undefined,
     seatStates: undefined,
     emptySince: saved.players === 0 ? now : undefined,
