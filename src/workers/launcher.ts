@@ -1,8 +1,9 @@
 /**
  * Starting and supervising game servers. The matchmaker sees only `GameLauncher`: a game is launched with its
  * environment (the contract in worker-env.ts, secrets included) and reports back through events. Nothing here
- * lets the matchmaker touch the game's memory, so a child-process or fleet (Agones) launcher can replace the
- * Bun Worker one without the registry noticing (DESIGN.md section 9).
+ * lets the matchmaker touch the game's memory, so the child-process launcher (process-launcher.ts) or a fleet
+ * (Agones) one replaces the Bun Worker one without the registry noticing (DESIGN.md section 9). supervisor.ts
+ * keeps the guarantees below for every host.
  *
  * Launcher guarantees, which the registry relies on:
  * - events arrive in order: at most one `ready`, then `heartbeat` / `players` / `seat_released` / `report`, then
