@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/log.ts';
 import { startReportListener } from '../../src/matchmaker/edge/report-listener.ts';
 import { channelUpgrade } from '../../src/matchmaker/internal/channel-routes.ts';
 import { ChannelHub } from '../../src/workers/channel-hub.ts';
+import { encodeWorkerEnv } from '../../src/workers/worker-env.ts';
 import type { GameHandle, LauncherEvent } from '../../src/workers/launcher.ts';
 import { processAlive, ProcessLauncher } from '../../src/workers/process-launcher.ts';
 import { freeUdpPort, portIsFree, testWorkerEnv, waitFor } from './support/env.ts';
@@ -77,6 +78,8 @@ async function setup() {
   await waitFor(() => run.events.some((e) => e.type === 'ready'), 5000, 'ready');
   return { logDir, hub, first, httpPort, port, env, launcher, run, handle };
 }
+
+const testEnvText = () => encodeWorkerEnv(testWorkerEnv(1));
 
 const heartbeats = (events: LauncherEvent[]) => events.filter((e) => e.type === 'heartbeat').length;
 
@@ -153,6 +156,20 @@ describe('ProcessLauncher', () => {
     launcher.adopt({ gameId: 'gone', port: s.port, reportToken: other, process: identity, reconnectTimeoutMs: 5000, heartbeatTimeoutMs: 600 }, dead.onEvent);
     expect(dead.exit()).toMatchObject({ cause: 'lost_in_restart' });
   }, 20_000);
+
+  test('`huddle game` typed by hand: exit 2 and one line naming the missing or bad variable, never its value', async () => {
+    const index = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+    const run = async (env: Record<string, string>) => {
+      const child = Bun.spawn([process.execPath, index, 'game'], { env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+      return { code: await child.exited, stderr: await new Response(child.stderr).text() };
+    };
+    expect(await run({})).toEqual({ code: 2, stderr: 'huddle game: HUDDLE_GAME_ID is missing\n' });
+    const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ';
+    const bad = await run({ ...Object.fromEntries(Object.entries(testEnvText()).filter(([k]) => k !== 'HUDDLE_PRIVATE_KEY')), HUDDLE_PRIVATE_KEY: secret });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('huddle game: HUDDLE_PRIVATE_KEY must be 32 bytes of base64\n');
+    expect(bad.stderr).not.toContain(secret);
+  });
 
   test('the hub admits a game only with its own token, compared whole', () => {
     const hub = new ChannelHub();
