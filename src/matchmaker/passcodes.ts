@@ -59,6 +59,14 @@ export class PasscodeBook {
     throw new PasscodeExhaustedError('could not find an unused passcode');
   }
 
+  /** Puts back a live game's passcode (adopted after a restart); false if another game holds it now. */
+  restore(code: string, gameId: string): boolean {
+    const holder = this.games.get(code);
+    if (holder !== undefined && holder !== gameId) return false;
+    this.games.set(code, gameId);
+    return true;
+  }
+
   /** The game a typed passcode admits to, if any. */
   lookup(input: string): string | undefined {
     const code = normalizePasscode(input);

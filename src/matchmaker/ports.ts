@@ -4,6 +4,8 @@
  */
 export class PortPool {
   private readonly free = new Set<number>();
+  /** Ports held by games adopted after a restart that lie outside today's range: given back to nobody. */
+  private readonly outside = new Set<number>();
   private cursor: number;
 
   constructor(
@@ -38,8 +40,20 @@ export class PortPool {
     return undefined;
   }
 
+  /**
+   * Takes this very port: a game adopted after a restart still holds it. A port outside the range (the range
+   * changed between starts) is held too, and forgotten on release. False if a game holds it already.
+   */
+  claim(port: number): boolean {
+    if (port >= this.first && port <= this.last) return this.free.delete(port);
+    if (this.outside.has(port)) return false;
+    this.outside.add(port);
+    return true;
+  }
+
   /** Returns a port; false if it was not taken (a double free, which the caller treats as a bug). */
   release(port: number): boolean {
+    if (this.outside.delete(port)) return true;
     if (port < this.first || port > this.last || this.free.has(port)) return false;
     this.free.add(port);
     return true;

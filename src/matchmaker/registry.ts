@@ -23,6 +23,7 @@ import { hasPasscodeLength, PASSCODE_LENGTH } from './passcodes.ts';
 import { PortPool } from './ports.ts';
 import type { StoredGame } from './results-store.ts';
 import { openInviteKey, openWatchKey, type Seat, type SeatKey } from './seats.ts';
+import { AdoptionJournal, adoptGames } from './registry/adopt.ts';
 import { overstayed } from './registry/backstop.ts';
 import { type GameRecord, seatsTaken } from './registry/game-record.ts';
 import { launchGame, type LaunchDeps, requireName } from './registry/launch.ts';
@@ -71,6 +72,8 @@ export class GameRegistry {
   private readonly reportDeps: ReportDeps;
   private readonly supervision: SupervisionDeps;
   private readonly observer: RegistryObserver;
+  private readonly journal: AdoptionJournal | undefined;
+  private readonly launcher: RegistryOptions['launcher'];
 
   constructor(options: RegistryOptions) {
     this.settings = options.settings;
@@ -84,7 +87,9 @@ export class GameRegistry {
     this.ports = new PortPool(options.settings.gamePorts.first, options.settings.gamePorts.last);
     this.observer = options.observer ?? NO_OBSERVER;
     const { state, ports, metrics, log, observer } = this;
-    this.lifecycle = new GameLifecycle({ store: state, ports, metrics, log, clock, observer });
+    this.launcher = options.launcher;
+    this.journal = options.adoptionDir === undefined ? undefined : new AdoptionJournal(options.adoptionDir, state, log);
+    this.lifecycle = new GameLifecycle({ store: state, ports, metrics, log, clock, observer, ...(this.journal ? { journal: this.journal } : {}) });
     this.tickets = new TicketDesk(options.settings, now, clock);
     this.reads = new GameReads(state, options.store, now);
     this.supervision = { lifecycle: this.lifecycle, metrics, log, clock, workerStartTimeoutMs: options.settings.workerStartTimeoutMs };
@@ -102,6 +107,43 @@ export class GameRegistry {
       observer,
     };
     this.reportDeps = { state, results: options.store, lifecycle: this.lifecycle, metrics, log, now, clock, observer };
+  }
+
+  /**
+   * After a restart with `--launcher process`: takes back every game an earlier matchmaker left running (its
+   * adoption record, registry/adopt.ts). Each waits for its process's channel to reconnect; a dead pid or no
+   * reconnection in time ends it `failed` (`lost_in_restart`). Answers how many were taken back and lost.
+   */
+  adopt(): { adopted: number; lost: number } {
+    if (!this.journal) return { adopted: 0, lost: 0 };
+    return adoptGames({
+      state: this.state,
+      ports: this.ports,
+      lifecycle: this.lifecycle,
+      launcher: this.launcher,
+      journal: this.journal,
+      log: this.log,
+      clock: this.clock,
+      // A child backs off up to ~2.4 s between attempts while no matchmaker answers: give it a few.
+      reconnectTimeoutMs: Math.max(this.settings.workerStartTimeoutMs, 10_000),
+      heartbeatTimeoutMs: this.settings.heartbeatTimeoutMs,
+      onEvent: (record, event) => applyLauncherEvent(this.supervision, record, event),
+    });
+  }
+
+  /**
+   * `--on-stop detach`: takes no new games and lets go of the running ones (they play on, their adoption records
+   * stay for the next start). Idempotent; a game whose launcher cannot let go is drained instead.
+   */
+  async detach(reason = 'the server is restarting', timeoutMs = 5000): Promise<void> {
+    this.drainingFlag = true;
+    const kept = this.state.liveGames().filter((record) => {
+      const handle = record.local.handle;
+      if (!this.journal || !handle?.detach || !handle.process) return true;
+      handle.detach();
+      return false;
+    });
+    if (kept.length > 0) await this.lifecycle.drain(reason, timeoutMs, kept);
   }
 
   /** Games holding a slot (their worker has not exited yet). */
@@ -208,6 +250,7 @@ export class GameRegistry {
     this.tickets.spendNewSeat(record);
     // A watcher may not pass for a player in the lobby list; among watchers a repeated name does no harm.
     const seat = record.seats.add({ clientId: record.clientIds.next(), name: record.seats.uniqueName(name), kind: 'spectator', keyHash: undefined });
+    this.lifecycle.changed(record);
     return { ...this.tickets.ticket(record, seat), watchKey: request.watchKey };
   }
 
@@ -257,6 +300,7 @@ export class GameRegistry {
             ? NEXT_GAME_MESSAGES.draining
             : NEXT_GAME_MESSAGES.start_failed;
       previous.next = { state: 'failed', gameId: null, message, done: undefined };
+      this.lifecycle.changed(previous);
       this.log.warn('game.again_failed', { gameId: previous.id, code });
       throw error;
     }
@@ -268,6 +312,8 @@ export class GameRegistry {
     }
     this.state.moveChain(previous.chain, record.id);
     previous.next = { state: 'ready', gameId: record.id, message: null, done: undefined };
+    this.lifecycle.changed(record);
+    this.lifecycle.changed(previous);
     this.log.info('game.again', { gameId: previous.id, to: record.id, players: record.seats.players().length });
     return record;
   }
@@ -296,6 +342,7 @@ export class GameRegistry {
     const keys = this.state.issueKeys(record.chain, clientId);
     const seat = record.seats.add({ clientId, name, kind: 'player', keyHash: keys.rejoinHash });
     this.lifecycle.notify(record, () => this.observer.keysIssued(record, keys));
+    this.lifecycle.changed(record);
     return { ...this.tickets.ticket(record, seat), passcode: record.passcode, rejoinKey: keys.rejoinKey, watchKey: keys.watchKey, inviteKey: keys.inviteKey };
   }
 

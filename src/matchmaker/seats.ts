@@ -73,6 +73,11 @@ export class SeatBook {
     return entry;
   }
 
+  /** A seat as an adoption record kept it (released or not), in the order given. */
+  restore(seat: Seat): void {
+    this.seats.set(seat.clientId, { ...seat });
+  }
+
   get(clientId: bigint): Seat | undefined {
     return this.seats.get(clientId);
   }
@@ -180,6 +185,24 @@ export class KeyIndex {
 
   seat(rejoinKey: string): SeatKey | undefined {
     return this.seats.get(keyHash(rejoinKey));
+  }
+
+  /** Where a rejoin key's hash leads (for an adoption record: hashes and sealed keys only, never a key). */
+  seatByHash(rejoinHash: string): SeatKey | undefined {
+    return this.seats.get(rejoinHash);
+  }
+
+  /** Puts back what an adoption record kept: a seat's key entry, and its group's watch and invite hashes. */
+  restore(rejoinHash: string, entry: SeatKey, chain: Chain): void {
+    this.seats.set(rejoinHash, entry);
+    for (const hash of chain.watchHashes) this.watches.set(hash, chain);
+    for (const hash of chain.inviteHashes) this.invites.set(hash, chain);
+  }
+
+  /** Puts back a group's watch and invite hashes (a group whose seats hold no key any more). */
+  restoreChain(chain: Chain): void {
+    for (const hash of chain.watchHashes) this.watches.set(hash, chain);
+    for (const hash of chain.inviteHashes) this.invites.set(hash, chain);
   }
 
   /** Play again: the seat a rejoin key (by hash) opens moves to the group's new game. False if the hash is unknown. */

@@ -6,6 +6,12 @@ import type { Config } from '../config.ts';
 import { heartbeatIntervalMs } from '../config.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { BunWorkerLauncher, type GameLauncher } from '../workers/launcher.ts';
+import { ChannelHub } from '../workers/channel-hub.ts';
+import { ProcessLauncher } from '../workers/process-launcher.ts';
+import { channelRoutes, channelUpgrade } from './internal/channel-routes.ts';
+import { writeLocator } from './locator.ts';
+import { adoptionRecordPorts } from './registry/adopt.ts';
+import { join } from 'node:path';
 import type { AnyElysia } from 'elysia';
 import { createApp, type MatchmakerApp } from './app.ts';
 import { GameRegistry } from './registry.ts';
@@ -70,11 +76,21 @@ export interface RunningServer {
   store: ResultsStore;
   /** This node's part of the cluster (its directory, publisher, front); a single node's when there is no --redis-url. */
   cluster: ClusterNode;
-  /** Drains (no new games, workers told to shut down and stopped), stops listening, closes the store. Idempotent. */
-  stop(reason?: string): Promise<void>;
+  /**
+   * Drains (no new games, workers told to shut down and stopped) or detaches (`--on-stop`: process games play on
+   * for the next start to adopt), stops listening, closes the store. Idempotent; `onStop` overrides the setting.
+   */
+  stop(reason?: string, onStop?: 'drain' | 'detach'): Promise<void>;
+  /** Games taken back at start from an earlier matchmaker (`--launcher process`), and those lost in the restart. */
+  adopted: { adopted: number; lost: number };
 }
 
 const SWEEP_INTERVAL_MS = 1000;
+/**
+ * How long the cluster waits for a node that detached its games (`--on-stop detach`) to come back before it
+ * declares them lost: a restart or an upgrade, not an outage.
+ */
+export const DETACH_RESTART_WINDOW_MS = 60_000;
 
 /** Host text for a URL: IPv6 in brackets, and the wildcard addresses replaced by loopback for local callers. */
 export function loopbackHostFor(listenHost: string): string {
@@ -99,12 +115,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const edge = created.edge;
   await checkListenHost(config.host);
   // Only real workers bind the game ports; a test's fake launcher binds nothing, so there is nothing to check.
-  if (options.launcher === undefined) await checkGamePorts(config.host, config.gamePorts);
+  // Games a previous matchmaker left running (their records in the data dir) hold theirs: they are adopted below.
+  const gamesDir = join(config.dataDir, 'games');
+  if (options.launcher === undefined) await checkGamePorts(config.host, config.gamePorts, config.launcher === 'process' ? adoptionRecordPorts(gamesDir) : undefined);
   const nodeId = loadNodeId(config.dataDir);
   const directory =
     options.directory?.(nodeId) ??
     (config.redisUrl !== undefined ? new RedisDirectory({ url: config.redisUrl, nodeId, logger: log }) : new SingleNodeDirectory(nodeId));
   const store = new ResultsStore(config.dataDir);
+  // `--launcher process`: each game a `huddle game` child whose supervision channel is a WebSocket to us.
+  const launcher: GameLauncher =
+    options.launcher ??
+    (config.launcher === 'process'
+      ? new ProcessLauncher({ hub: new ChannelHub(), logDir: gamesDir, locatorFile: join(config.dataDir, 'matchmaker.json') })
+      : new BunWorkerLauncher());
+  // Games that outlive this process: their channels come over HTTP, and they have adoption records.
+  const channels = launcher.channels;
+  const processGames = channels !== undefined && launcher.adopt !== undefined;
   let localUrl = '';
   let reportBase = '';
   let extension: ServerExtension = {};
@@ -112,8 +139,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let sweeper: ReturnType<typeof setInterval> | undefined;
   // Everything started so far, in reverse; each step runs even when one before it throws. Used by stop and by a
   // start that fails half-way (a port in use, a plugin that throws), which must leave nothing listening or open.
+  // Set by a detaching stop: the cluster keeps this node's games that long for the restart to re-adopt them.
+  let restartWindowMs: number | undefined;
   const release = async (): Promise<void> => {
-    const steps: (() => unknown)[] = [() => clearInterval(sweeper), () => cluster.stop(), () => extension.stop?.(), () => edge.stop(), () => reports?.stop(true), () => store.close()];
+    const steps: (() => unknown)[] = [() => clearInterval(sweeper), () => cluster.stop(undefined, restartWindowMs), () => extension.stop?.(), () => edge.stop(), () => reports?.stop(true), () => store.close()];
     let first: unknown;
     for (const step of steps) {
       try {
@@ -154,8 +183,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         maxSpectators: config.maxSpectators,
         ticketsPerGame: config.ticketsPerGame,
       },
-      launcher: options.launcher ?? new BunWorkerLauncher(),
+      launcher,
       store,
+      ...(processGames ? { adoptionDir: gamesDir } : {}),
       // Workers report over loopback: the report route never needs to be reachable from outside.
       reportUrl: (gameId) => `${reportBase}/internal/games/${encodeURIComponent(gameId)}/report`,
       log,
@@ -169,7 +199,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       log,
       clientAddress: edge.clientAddress,
       // The edge first: its hook resolves each request's origin before any route reads it.
-      plugins: [edge.plugin(), ...(extension.plugins ?? [])],
+      plugins: [edge.plugin(), ...(channels ? [channelRoutes(channels, log)] : []), ...(extension.plugins ?? [])],
       extraMetrics: [...(extension.extraMetrics ?? []), () => edge.metrics(), () => cluster.renderMetrics()],
       cluster: cluster.front,
     });
@@ -181,7 +211,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     const handle = app.handle.bind(app);
     // Workers report over plain loopback HTTP: under TLS to a listener of their own (the certificate names the public host).
-    reports = edge.tls ? startReportListener((request) => handle(request)) : undefined;
+    reports = edge.tls ? startReportListener((request) => handle(request), channels ? channelUpgrade(channels, log) : undefined) : undefined;
   } catch (error) {
     await release().catch(() => {});
     throw error;
@@ -193,6 +223,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   localUrl = `${scheme}://${loopbackHostFor(config.host)}:${port}`;
   const url = `${scheme}://${urlHost(config.host)}:${port}`;
   reportBase = reports ? `http://127.0.0.1:${reports.port}` : localUrl;
+  let adopted = { adopted: 0, lost: 0 };
+  if (processGames) {
+    // Where our games find us after a restart that moved us (--port 0, the TLS report listener's random port).
+    writeLocator(join(config.dataDir, 'matchmaker.json'), reportBase);
+    adopted = registry.adopt();
+    if (adopted.adopted + adopted.lost > 0) log.info('server.adopted', { count: adopted.adopted, live: registry.live, message: `${adopted.lost} lost in the restart` });
+  }
   sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
   // Joins the cluster once the port is known (it names this node's API); Redis down only delays it.
@@ -205,11 +242,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   let stopping: Promise<void> | undefined;
-  const stop = (reason = 'the server is shutting down'): Promise<void> => {
+  const stop = (reason = 'the server is shutting down', onStop?: 'drain' | 'detach'): Promise<void> => {
+    // auto: process games outlive us (the next start adopts them); worker games cannot.
+    const mode = onStop ?? (config.onStop === 'auto' ? (processGames ? 'detach' : 'drain') : config.onStop);
     stopping ??= (async () => {
-      log.info('server.draining', { live: registry.live, reason });
+      log.info(mode === 'detach' && processGames ? 'server.detaching' : 'server.draining', { live: registry.live, reason });
       try {
-        await registry.drain(reason);
+        if (mode === 'detach' && processGames) {
+          restartWindowMs = DETACH_RESTART_WINDOW_MS;
+          await registry.detach(reason);
+        }
+        else await registry.drain(reason);
       } finally {
         // A drain that throws still stops listening and closes the store.
         await release();
@@ -230,5 +273,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     store,
     cluster,
     stop,
+    adopted,
   };
 }

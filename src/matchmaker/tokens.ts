@@ -75,4 +75,15 @@ export class ClientIds {
   get issued(): number {
     return this.used.size;
   }
+
+  /** Every id drawn, for an adoption record (they stay unusable for new seats after a restart). */
+  drawn(): bigint[] {
+    return [...this.used];
+  }
+
+  static restore(ids: Iterable<bigint>): ClientIds {
+    const restored = new ClientIds();
+    for (const id of ids) restored.used.add(id);
+    return restored;
+  }
 }

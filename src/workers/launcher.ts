@@ -1,8 +1,9 @@
 /**
  * Starting and supervising game servers. The matchmaker sees only `GameLauncher`: a game is launched with its
  * environment (the contract in worker-env.ts, secrets included) and reports back through events. Nothing here
- * lets the matchmaker touch the game's memory, so a child-process or fleet (Agones) launcher can replace the
- * Bun Worker one without the registry noticing (DESIGN.md section 9).
+ * lets the matchmaker touch the game's memory, so the child-process launcher (process-launcher.ts) or a fleet
+ * (Agones) one replaces the Bun Worker one without the registry noticing (DESIGN.md section 9). supervisor.ts
+ * keeps the guarantees below for every host.
  *
  * Launcher guarantees, which the registry relies on:
  * - events arrive in order: at most one `ready`, then `heartbeat` / `players` / `seat_released` / `report`, then
@@ -13,7 +14,8 @@
  *   cause. Exit codes are never read: after terminate() they are 0 or 1 at random (DESIGN.md section 10).
  */
 import type { GameReport, SeatState, TickStats, WorkerExitReason, WorkerPhase } from '../contract/worker-messages.ts';
-import { parseWorkerMessage } from './messages.ts';
+import type { ChannelHub } from './channel-hub.ts';
+import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv, type WorkerEnv } from './worker-env.ts';
 
 export interface LaunchSpec {
@@ -32,7 +34,9 @@ export type ExitCause =
   | 'fatal'
   | 'start_timeout'
   | 'heartbeat_timeout'
-  | 'protocol_violation';
+  | 'protocol_violation'
+  /** An adopted game (process launcher, after a matchmaker restart) whose process was gone or never reconnected. */
+  | 'lost_in_restart';
 
 export const FAILURE_CAUSES: ReadonlySet<ExitCause> = new Set([
   'crashed',
@@ -41,6 +45,7 @@ export const FAILURE_CAUSES: ReadonlySet<ExitCause> = new Set([
   'start_timeout',
   'heartbeat_timeout',
   'protocol_violation',
+  'lost_in_restart',
 ]);
 
 export type LauncherEvent =
@@ -62,15 +67,51 @@ export type LauncherEvent =
     };
 
 export interface GameHandle {
+  /** The game's process, when it has one of its own (the process launcher): what an adoption record names. */
+  readonly process?: ProcessIdentity;
   /**
    * Asks the game to end: it is told `shutdown {reason}` and terminated if it has not closed after `graceMs`.
    * Idempotent; the `exit` event follows.
    */
   stop(reason: string, graceMs?: number): void;
+  /**
+   * Lets go of a game that outlives this process (`--on-stop detach`): supervision ends, no `exit` follows, the
+   * game plays on for the next matchmaker to adopt. Only handles of launchers that have `adopt`.
+   */
+  detach?(): void;
+}
+
+/** A process as the OS knows it: the pid, and its start time so a recycled pid is not mistaken for it. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Linux: field 22 of /proc/<pid>/stat (clock ticks since boot); empty where unknown. */
+  startTime: string;
+}
+
+/** What the launcher needs to take over a game an earlier matchmaker launched (the process launcher's records). */
+export interface AdoptSpec {
+  gameId: string;
+  port: number;
+  reportToken: string;
+  process: ProcessIdentity;
+  /** How long the game's channel may take to reconnect before the game is `lost_in_restart`. */
+  reconnectTimeoutMs: number;
+  heartbeatTimeoutMs: number;
 }
 
 export interface GameLauncher {
+  /**
+   * The supervision channels its games connect to over HTTP (the process launcher): the server serves them on the
+   * report route's listener. Launchers whose channel is in-process have none.
+   */
+  readonly channels?: ChannelHub;
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle;
+  /**
+   * Takes over a running game from an earlier matchmaker; only launchers whose games outlive it have this. The
+   * handle never emits `ready` (the game was ready before); its `exit` is `lost_in_restart` when the process is
+   * gone or does not reconnect in time.
+   */
+  adopt?(spec: AdoptSpec, onEvent: (event: LauncherEvent) => void): GameHandle;
 }
 
 /**
@@ -110,152 +151,33 @@ export class BunWorkerLauncher implements GameLauncher {
 
 class SupervisedWorker implements GameHandle {
   private readonly worker: Worker;
-  private ready = false;
-  private closed = false;
-  private failure: { cause: ExitCause; detail: string } | undefined;
-  private exitingReason: WorkerExitReason | undefined;
-  private stopRequested: string | undefined;
-  private startTimer: Timer | undefined;
-  private heartbeatTimer: Timer | undefined;
-  private graceTimer: Timer | undefined;
-  private backstopTimer: Timer | undefined;
+  private readonly supervisor: Supervisor;
 
-  constructor(
-    entry: string,
-    private readonly spec: LaunchSpec,
-    private readonly onEvent: (event: LauncherEvent) => void,
-    private readonly stopGraceMs: number,
-    private readonly closeBackstopMs: number,
-  ) {
+  constructor(entry: string, spec: LaunchSpec, onEvent: (event: LauncherEvent) => void, stopGraceMs: number, closeBackstopMs: number) {
     // The env option replaces the worker's environment entirely: it sees only the contract, secrets included,
     // and they never appear in argv or on the message channel.
     this.worker = new Worker(entry, { env: encodeWorkerEnv(spec.env), smol: true });
-    this.worker.addEventListener('message', (event) => this.onMessage(event.data));
-    this.worker.addEventListener('messageerror', () => this.fail('protocol_violation', 'undecodable message'));
+    this.supervisor = new Supervisor(
+      { port: spec.env.port, startTimeoutMs: spec.startTimeoutMs, heartbeatTimeoutMs: spec.heartbeatTimeoutMs, stopGraceMs, closeBackstopMs, noun: 'worker' },
+      onEvent,
+      {
+        deliver: (message) => {
+          this.worker.postMessage(message);
+          return true;
+        },
+        terminate: () => this.worker.terminate(),
+      },
+    );
+    this.worker.addEventListener('message', (event) => this.supervisor.message(event.data));
+    this.worker.addEventListener('messageerror', () => this.supervisor.fail('protocol_violation', 'undecodable message'));
     this.worker.addEventListener('error', (event) => {
       event.preventDefault?.();
-      this.fail('crashed', `worker error: ${event.message || 'unknown error'}`);
+      this.supervisor.fail('crashed', `worker error: ${event.message || 'unknown error'}`);
     });
-    this.worker.addEventListener('close', () => this.onClose());
-    this.startTimer = setTimeout(
-      () => this.fail('start_timeout', `not ready within ${spec.startTimeoutMs} ms`),
-      spec.startTimeoutMs,
-    );
+    this.worker.addEventListener('close', () => this.supervisor.gone());
   }
 
-  stop(reason: string, graceMs: number = this.stopGraceMs): void {
-    if (this.closed || this.stopRequested !== undefined) return;
-    this.stopRequested = reason;
-    if (!this.ready || graceMs <= 0) {
-      this.terminate();
-      return;
-    }
-    this.worker.postMessage({ type: 'shutdown', reason });
-    this.graceTimer = setTimeout(() => this.terminate(), graceMs);
-  }
-
-  private onMessage(data: unknown): void {
-    if (this.closed || this.failure) return;
-    const message = parseWorkerMessage(data);
-    if (!message) {
-      this.fail('protocol_violation', 'invalid message on the supervision channel');
-      return;
-    }
-    if (this.ready) this.armHeartbeat();
-    switch (message.type) {
-      case 'ready':
-        if (this.ready) return;
-        if (message.port !== this.spec.env.port) {
-          this.fail('protocol_violation', `ready on port ${message.port}, expected ${this.spec.env.port}`);
-          return;
-        }
-        this.ready = true;
-        clearTimeout(this.startTimer);
-        this.armHeartbeat();
-        this.emit({ type: 'ready', port: message.port });
-        return;
-      case 'heartbeat':
-        // Before ready the start timeout is what counts, and the documented order is ready first.
-        if (this.ready) {
-          const { players, phase, tick, seats } = message;
-          this.emit({ type: 'heartbeat', players, phase, ...(tick ? { tick } : {}), ...(seats ? { seats } : {}) });
-        }
-        return;
-      case 'players':
-        if (this.ready) {
-          const { count, names, spectators } = message;
-          this.emit({ type: 'players', count, ...(names ? { names } : {}), ...(spectators !== undefined ? { spectators } : {}) });
-        }
-        return;
-      case 'seat_released':
-        // The schema allows 20 digits; a client id is a u64, so anything larger is a broken worker.
-        if (this.ready) {
-          const clientId = BigInt(message.clientId);
-          if (clientId >= 1n << 64n) this.fail('protocol_violation', 'seat_released for a client id beyond 64 bits');
-          else this.emit({ type: 'seat_released', clientId });
-        }
-        return;
-      case 'report':
-        if (this.ready) this.emit({ type: 'report', report: message.report });
-        return;
-      case 'log':
-        if (this.ready) this.emit({ type: 'log', event: message.event, fields: message.fields });
-        return;
-      case 'fatal':
-        this.fail('fatal', message.message);
-        return;
-      case 'exiting':
-        this.exitingReason = message.reason;
-        return;
-    }
-  }
-
-  private armHeartbeat(): void {
-    clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = setTimeout(
-      () => this.fail('heartbeat_timeout', `no heartbeat for ${this.spec.heartbeatTimeoutMs} ms`),
-      this.spec.heartbeatTimeoutMs,
-    );
-  }
-
-  /** Records the first failure and ends the worker; `exit` follows from the close event. */
-  private fail(cause: ExitCause, detail: string): void {
-    if (this.closed || this.failure) return;
-    // A worker that said it is exiting and then closes abnormally still exited on purpose.
-    if (this.exitingReason !== undefined && cause === 'crashed') return;
-    this.failure = { cause, detail };
-    this.terminate();
-  }
-
-  private terminate(): void {
-    if (this.closed) return;
-    clearTimeout(this.startTimer);
-    clearTimeout(this.heartbeatTimer);
-    clearTimeout(this.graceTimer);
-    this.worker.terminate();
-    this.backstopTimer ??= setTimeout(() => this.onClose(), this.closeBackstopMs);
-  }
-
-  private onClose(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const timer of [this.startTimer, this.heartbeatTimer, this.graceTimer, this.backstopTimer]) clearTimeout(timer);
-    let event: LauncherEvent;
-    if (this.failure) event = { type: 'exit', ...this.failure };
-    else if (this.exitingReason !== undefined) {
-      event = { type: 'exit', cause: 'exiting', reason: this.exitingReason, detail: `worker exited: ${this.exitingReason}` };
-    } else if (this.stopRequested !== undefined) {
-      event = { type: 'exit', cause: 'stopped', detail: `stopped: ${this.stopRequested}` };
-    } else if (!this.ready) event = { type: 'exit', cause: 'closed_early', detail: 'worker ended before it was ready' };
-    else event = { type: 'exit', cause: 'closed_early', detail: 'worker ended without saying why' };
-    this.emit(event);
-  }
-
-  private emit(event: LauncherEvent): void {
-    try {
-      this.onEvent(event);
-    } catch {
-      // The listener's bugs must not stop supervision; the registry logs its own errors.
-    }
+  stop(reason: string, graceMs?: number): void {
+    this.supervisor.stop(reason, graceMs);
   }
 }

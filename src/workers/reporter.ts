@@ -11,21 +11,38 @@ export const REPORT_TIMEOUT_MS = 3000;
 /** Results are worth retrying (a restart of the matchmaker's store, a lost connection); a start is not. */
 const FINISHED_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 500;
+const MAX_RETRY_DELAY_MS = 2000;
+
+export interface ReporterOptions {
+  /**
+   * Keep retrying a finished or abandoned report this long instead of three tries: a `huddle game` process
+   * outlives a matchmaker restart, and the next matchmaker stores what it reports (bounded all the same).
+   */
+  retryForMs?: number;
+  /** Where to report now, when the matchmaker's address may change between its starts (the locator file). */
+  reportUrl?: () => string;
+}
 
 export function createSessionHostReporter(
   env: Pick<WorkerEnv, 'reportUrl' | 'reportToken'>,
   post: (message: WorkerToMatchmaker) => void,
   fetchImpl: typeof fetch = fetch,
+  options: ReporterOptions = {},
 ): (report: GameReport) => Promise<ReportOutcome> {
+  const target = (): Pick<WorkerEnv, 'reportUrl' | 'reportToken'> =>
+    options.reportUrl ? { reportUrl: options.reportUrl(), reportToken: env.reportToken } : env;
   return async (report) => {
     post({ type: 'report', report });
     // An abandoned round is a result too: kept (never ranked), so worth the same retries.
-    const attempts = report.status === 'in_progress' ? 1 : FINISHED_ATTEMPTS;
+    const once = report.status === 'in_progress';
+    const attempts = once ? 1 : FINISHED_ATTEMPTS;
+    const deadline = Date.now() + (once ? 0 : (options.retryForMs ?? 0));
     let outcome: ReportOutcome & { retry?: boolean } = { ok: false, reason: 'not sent' };
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      outcome = await sendOnce(env, report, fetchImpl);
+    for (let attempt = 1; ; attempt++) {
+      outcome = await sendOnce(target(), report, fetchImpl);
       if (outcome.ok || !outcome.retry) break;
-      if (attempt < attempts) await Bun.sleep(RETRY_DELAY_MS * attempt);
+      if (attempt >= attempts && Date.now() >= deadline) break;
+      await Bun.sleep(Math.min(RETRY_DELAY_MS * attempt, MAX_RETRY_DELAY_MS));
     }
     return outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason };
   };

@@ -20,6 +20,10 @@
  * | HUDDLE_HOST_CLIENT_ID       | the creator's netcode client id (decimal u64): that seat is the host   |
  * | HUDDLE_REJOIN_GRACE         | seconds a dropped player's seat is held for a rejoin                   |
  * | HUDDLE_MAX_SPECTATORS       | spectators this game admits besides its players                        |
+ *
+ * A `huddle game` process (the process launcher) may also get, optionally:
+ *
+ * | HUDDLE_MATCHMAKER_LOCATOR   | a file naming the matchmaker's current report base (its address may change between starts) |
  */
 export interface WorkerEnv {
   gameId: string;
@@ -59,6 +63,9 @@ export const WORKER_ENV_NAMES = [
   'HUDDLE_MAX_SPECTATORS',
 ] as const;
 export type WorkerEnvName = (typeof WORKER_ENV_NAMES)[number];
+
+/** Names only a `huddle game` process may get besides the contract; never a secret. */
+export const PROCESS_ENV_NAMES = ['HUDDLE_MATCHMAKER_LOCATOR'] as const;
 
 export const PRIVATE_KEY_BYTES = 32;
 export const REPORT_TOKEN_BYTES = 32;

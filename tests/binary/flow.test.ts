@@ -1,12 +1,13 @@
 /**
  * The compiled binary, as a self-hoster runs it: started from an empty directory with an empty environment, it
  * serves the API and its Swagger page with no CDN, starts embedded game workers, and `huddle bot` processes (the
- * same binary) play a whole game against it over UDP. SIGTERM drains and exits 0.
+ * same binary) play a whole game against it over UDP. SIGTERM drains and exits 0. With `--launcher process` each
+ * game is the binary itself run as `huddle game`.
  *
  * Runs only when HUDDLE_BINARY names a built binary: `.ci/run` builds it with `npm run build` and sets it.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortRange, portIsFree, readyUrl } from '../matchmaker/support/env.ts';
@@ -14,8 +15,17 @@ import { freePortRange, portIsFree, readyUrl } from '../matchmaker/support/env.t
 const binary = process.env.HUDDLE_BINARY;
 const dir = mkdtempSync(join(tmpdir(), 'huddle-binary-'));
 const children: Bun.Subprocess[] = [];
+/** Game processes (`--launcher process`): detached, so they are killed here by pid. */
+const pids: number[] = [];
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -119,4 +129,34 @@ describe.skipIf(!binary)('the compiled binary', () => {
     expect(await portIsFree(ports.first)).toBe(true);
     expect(readdirSync(runDir)).toContain('huddle-data');
   }, 90_000);
+
+  test('--launcher process: each game is the binary itself as `huddle game`, ready for a bot to join; SIGTERM detaches it', async () => {
+    const runDir = mkdtempSync(join(dir, 'run-'));
+    const ports = await freePortRange(1);
+    const server = Bun.spawn(
+      [binary!, '--port', '0', '--host', '127.0.0.1', '--game-ports', `${ports.first}-${ports.last}`, '--max-games', '1', '--launcher', 'process', '--log-format', 'json'],
+      { cwd: runDir, env: {}, stdout: 'pipe', stderr: 'pipe' },
+    );
+    children.push(server);
+    const url = (await readyUrl(server.stdout)).replace('0.0.0.0', '127.0.0.1');
+    const created = await fetch(`${url}/api/games`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"host"}' });
+    expect(created.status).toBe(201);
+    const { gameId, passcode } = (await created.json()) as { gameId: string; passcode: string };
+    const record = JSON.parse(readFileSync(join(runDir, 'huddle-data', 'games', `${gameId}.json`), 'utf8')) as { process: { pid: number } };
+    const pid = record.process.pid;
+    pids.push(pid);
+    // The game is the binary itself, and its argv is just that: the secrets are in its environment only.
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)).toEqual([binary!, 'game']);
+
+    const guest = bot(url, ['--name', 'ann', '--join', passcode, '--timeout', '10']);
+    expect((await guest.next('joined')).gameId).toBe(gameId);
+    await guest.next('connected');
+    expect(((await (await fetch(`${url}/api/games/${gameId}`)).json()) as { state: string }).state).toBe('lobby');
+
+    // SIGTERM: --on-stop auto detaches process games; the game plays on for the next start.
+    server.kill('SIGTERM');
+    expect(await Promise.race([server.exited, Bun.sleep(10_000).then(() => 'timeout')])).toBe(0);
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+  }, 60_000);
 });

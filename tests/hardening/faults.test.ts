@@ -13,7 +13,18 @@ import { join } from 'node:path';
 import { runBot, type BotEvent, type BotOutcome } from '../../src/bot.ts';
 import { portIsFree, readyUrl } from '../matchmaker/support/env.ts';
 import { UdpPlayer } from '../support/udp-player.ts';
-import { endGame, freePortRange, resources, type ResourceCount, serve, type Served, settledResources, waitFor } from './support-api/harness.ts';
+import {
+  endGame,
+  freePortRange,
+  LAUNCHER_KINDS,
+  type LauncherKind,
+  resources,
+  type ResourceCount,
+  serve,
+  type Served,
+  settledResources,
+  waitFor,
+} from './support-api/harness.ts';
 import { type ProxyAction, ReportProxy } from './support-api/report-proxy.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
@@ -26,8 +37,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function served(overrides: Parameters<typeof serve>[0] = {}, ports = 4): Promise<Served> {
-  const s = await serve({ roundSeconds: 1, ...overrides }, { ports });
+async function served(overrides: Parameters<typeof serve>[0] = {}, ports = 4, launcher: LauncherKind = 'worker'): Promise<Served> {
+  const s = await serve({ roundSeconds: 1, ...overrides }, { ports, launcher });
   cleanups.push(() => s.close());
   return s;
 }
@@ -64,8 +75,8 @@ function storedRows(s: Served, gameId: string): { games: number; scores: number 
 }
 
 /** A server whose workers report through a ReportProxy deciding each report's fate; counts taken after. */
-async function proxied(decide: ConstructorParameters<typeof ReportProxy>[1]) {
-  const s = await served();
+async function proxied(decide: ConstructorParameters<typeof ReportProxy>[1], launcher: LauncherKind = 'worker') {
+  const s = await served({}, 4, launcher);
   const proxy = new ReportProxy(() => s.server.localUrl, decide);
   cleanups.push(() => proxy.stop());
   s.launcher.rewriteReportUrl = proxy.rewrite;
@@ -83,9 +94,10 @@ async function hostInLobby(s: Served) {
 const hostBot = (s: Served, name: string, extra: Partial<Parameters<typeof runBot>[0]> = {}): Promise<BotOutcome> =>
   runBot({ server: s.server.localUrl, name, mode: { create: {} }, start: 'easy', timeoutSeconds: 20, ...extra });
 
-describe('faults with real workers', () => {
+// The same faults with each launcher: Bun Workers, and `huddle game` processes supervised over their WebSocket.
+describe.each(LAUNCHER_KINDS)('faults with real games (launcher %s)', (kind) => {
   test('a worker killed mid-round: its game fails, slot/port/socket come back, a concurrent game plays to results', async () => {
-    const s = await served();
+    const s = await served({}, 4, kind);
     const before = resources(s.server);
     const victim = await create(s, 'victim');
     expect(victim.status).toBe(201);
@@ -101,8 +113,9 @@ describe('faults with real workers', () => {
     expect(outcome).toMatchObject({ ok: true });
     expect(outcome.results?.map((r) => r.name)).toEqual(['survivor']);
     await waitFor(() => s.launcher.exited.has(victim.body.gameId), 5000, 'the killed worker to be reported');
-    // A thread terminated from outside ends without a word: the launcher calls that closed_early (not a clean exit).
-    expect(s.server.registry.status(victim.body.gameId)).toMatchObject({ state: 'failed', endReason: 'closed_early' });
+    // A thread terminated from outside ends without a word: the launcher calls that closed_early (not a clean exit);
+    // a process killed by a signal is a crash (a process's exit status can be read, unlike a thread's).
+    expect(s.server.registry.status(victim.body.gameId)).toMatchObject({ state: 'failed', endReason: kind === 'worker' ? 'closed_early' : 'crashed' });
     // The survivor's result was stored once; the victim stored nothing.
     expect(storedRows(s, outcome.gameId!)).toEqual({ games: 1, scores: 1 });
     expect(storedRows(s, victim.body.gameId)).toEqual({ games: 0, scores: 0 });
@@ -113,7 +126,7 @@ describe('faults with real workers', () => {
 
   test('the start report refused, then timing out: the game stays in its lobby, players are told, and it can start later', async () => {
     let mode: ProxyAction = 'refuse';
-    const { s, proxy, before } = await proxied(() => mode);
+    const { s, proxy, before } = await proxied(() => mode, kind);
     const { game, host } = await hostInLobby(s);
 
     host.client.start('normal');
@@ -149,7 +162,7 @@ describe('faults with real workers', () => {
   test('a start acknowledgement lost on the way back: the host starts again at another difficulty and the round plays', async () => {
     // Regression: the matchmaker had moved to in_progress while the worker, with no answer, stayed in its lobby;
     // the host's second start (another difficulty) was refused with 409 forever and the game was stuck.
-    const { s, proxy, before } = await proxied((_gameId, status, previous) => (status === 'in_progress' && previous === 0 ? 'lose-answer' : 'forward'));
+    const { s, proxy, before } = await proxied((_gameId, status, previous) => (status === 'in_progress' && previous === 0 ? 'lose-answer' : 'forward'), kind);
     const { game, host } = await hostInLobby(s);
     host.client.start('easy');
     await host.waitFor((v) => v.notice?.code === 'start-refused', 5000);
@@ -168,8 +181,9 @@ describe('faults with real workers', () => {
   test('a finished report whose answer is lost, and one refused once: each result stored exactly once, none lost', async () => {
     const roles = new Map<string, ProxyAction>();
     // First finished report: lost answer (stored, then 502) for one game, refused (not stored) for the other.
-    const { s, proxy, before } = await proxied((gameId, status, previous) =>
-      status === 'finished' && previous === 0 ? (roles.get(gameId) ?? 'forward') : 'forward',
+    const { s, proxy, before } = await proxied(
+      (gameId, status, previous) => (status === 'finished' && previous === 0 ? (roles.get(gameId) ?? 'forward') : 'forward'),
+      kind,
     );
 
     const events: BotEvent[] = [];
@@ -200,7 +214,7 @@ describe('faults with real workers', () => {
 
   test('a full port range: 503 no_ports as JSON, and freeing one slot lets a create succeed', async () => {
     // More slots than ports, so the ports run out first; then the slot limit with ports to spare.
-    const s = await served({ maxGames: 3 }, 2);
+    const s = await served({ maxGames: 3 }, 2, kind);
     const before = resources(s.server);
     const a = await create(s, 'a');
     const b = await create(s, 'b');
@@ -217,7 +231,7 @@ describe('faults with real workers', () => {
     await endGame(s, again.body.gameId);
     await expectNoLeak(s, before);
 
-    const capped = await served({ maxGames: 1 }, 2);
+    const capped = await served({ maxGames: 1 }, 2, kind);
     const one = await create(capped, 'one');
     const two = await create(capped, 'two');
     expect([one.status, two.status, two.body.error?.code]).toEqual([201, 503, 'capacity']);
@@ -229,7 +243,7 @@ describe('faults with real workers', () => {
     const range = await freePortRange(3);
     const child = Bun.spawn([BUN, join(import.meta.dir, 'support-api', 'fault-child.ts')], {
       cwd: ROOT,
-      env: { ...process.env, FAULT_PORTS: `${range.first}-${range.last}` },
+      env: { ...process.env, FAULT_PORTS: `${range.first}-${range.last}`, FAULT_LAUNCHER: kind },
       stdout: 'pipe',
       stderr: 'pipe',
     });
@@ -247,13 +261,13 @@ describe('faults with real workers', () => {
   }, 35_000);
 });
 
-describe('SIGTERM during busy games', () => {
+describe.each(LAUNCHER_KINDS)('SIGTERM during busy games (launcher %s)', (kind) => {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-sigterm-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function start(range: { first: number; last: number }) {
     const child = Bun.spawn(
-      [BUN, 'src/index.ts', '--host', '127.0.0.1', '--port', '0', '--game-ports', `${range.first}-${range.last}`, '--data-dir', join(dir, 'data'), '--max-games', '4', '--round-seconds', '2', '--log-format', 'json'],
+      [BUN, 'src/index.ts', '--host', '127.0.0.1', '--port', '0', '--game-ports', `${range.first}-${range.last}`, '--data-dir', join(dir, 'data'), '--max-games', '4', '--round-seconds', '2', '--log-format', 'json', '--launcher', kind, '--on-stop', 'drain'],
       { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' },
     );
     cleanups.push(() => child.kill('SIGKILL'));

@@ -1,9 +1,56 @@
-import { afterEach, describe, expect, test } from 'bun:test';
-import { BunWorkerLauncher, type GameHandle, type LauncherEvent } from '../../src/workers/launcher.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '../../src/log.ts';
+import { startReportListener } from '../../src/matchmaker/edge/report-listener.ts';
+import { channelUpgrade } from '../../src/matchmaker/internal/channel-routes.ts';
+import { ChannelHub } from '../../src/workers/channel-hub.ts';
+import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LauncherEvent } from '../../src/workers/launcher.ts';
+import { ProcessLauncher } from '../../src/workers/process-launcher.ts';
 import { WORKER_ENV_NAMES } from '../../src/workers/worker-env.ts';
 import { freeUdpPort, portIsFree, testWorkerEnv, waitFor } from './support/env.ts';
 
-const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).href;
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+
+/**
+ * The same suite against both launchers: a Bun Worker, and a child process whose channel is a WebSocket to a
+ * loopback listener serving the hub (as the matchmaker's report listener does).
+ */
+interface Kind {
+  name: string;
+  launcher(fixtureName: string): GameLauncher;
+  reportUrl(): string;
+}
+
+let hub: ChannelHub;
+let listener: ReturnType<typeof startReportListener> | undefined;
+let logDir = '';
+
+beforeAll(() => {
+  hub = new ChannelHub();
+  listener = startReportListener(() => Response.json({ error: { code: 'not_found', message: 'no reports here' } }, { status: 404 }), channelUpgrade(hub, silentLogger));
+  logDir = mkdtempSync(join(tmpdir(), 'huddle-launcher-'));
+});
+
+afterAll(() => {
+  listener?.stop(true);
+  rmSync(logDir, { recursive: true, force: true });
+});
+
+const KINDS: Kind[] = [
+  {
+    name: 'BunWorkerLauncher',
+    launcher: (name) => new BunWorkerLauncher({ entry: fixture(name).href, stopGraceMs: 500 }),
+    reportUrl: () => 'http://127.0.0.1:1/internal/games/testgame0000000000000A/report',
+  },
+  {
+    name: 'ProcessLauncher',
+    launcher: (name) => new ProcessLauncher({ hub, logDir, command: [process.execPath, fileURLToPath(fixture(name))], stopGraceMs: 500 }),
+    reportUrl: () => `http://127.0.0.1:${listener?.port}/internal/games/testgame0000000000000A/report`,
+  },
+];
 
 interface Run {
   events: LauncherEvent[];
@@ -14,12 +61,12 @@ interface Run {
 
 const running: Run[] = [];
 
-async function launch(name: string, timeouts: { start?: number; heartbeat?: number } = {}): Promise<Run> {
+async function launchWith(kind: Kind, name: string, timeouts: { start?: number; heartbeat?: number } = {}): Promise<Run> {
   const port = await freeUdpPort();
-  const launcher = new BunWorkerLauncher({ entry: fixture(name), stopGraceMs: 500 });
+  const launcher = kind.launcher(name);
   const events: LauncherEvent[] = [];
   const handle = launcher.launch(
-    { env: testWorkerEnv(port), startTimeoutMs: timeouts.start ?? 3000, heartbeatTimeoutMs: timeouts.heartbeat ?? 1000 },
+    { env: testWorkerEnv(port, { reportUrl: kind.reportUrl() }), startTimeoutMs: timeouts.start ?? 3000, heartbeatTimeoutMs: timeouts.heartbeat ?? 1000 },
     (event) => events.push(event),
   );
   const run: Run = {
@@ -39,7 +86,9 @@ afterEach(async () => {
   }
 });
 
-describe('BunWorkerLauncher', () => {
+describe.each(KINDS)('$name', (kind) => {
+  const launch = (name: string, timeouts: { start?: number; heartbeat?: number } = {}) => launchWith(kind, name, timeouts);
+
   test('a good worker binds its port, gets ready, heartbeats, and stops on request with the port freed', async () => {
     const run = await launch('udp-worker.ts');
     await waitFor(() => run.events.some((e) => e.type === 'ready'), 3000, 'ready');

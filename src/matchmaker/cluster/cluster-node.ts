@@ -84,10 +84,13 @@ export class ClusterNode {
     }
   }
 
-  /** Writes what is pending (bounded), then leaves the cluster. */
-  async stop(timeoutMs = 2000): Promise<void> {
+  /**
+   * Writes what is pending (bounded), then leaves the cluster; with `restartWindowMs` (games detached for the next
+   * start) the cluster keeps this node's games for that long.
+   */
+  async stop(timeoutMs = 2000, restartWindowMs?: number): Promise<void> {
     await this.publisher.stop(timeoutMs);
-    if (this.started) await this.options.directory.stop();
+    if (this.started) await this.options.directory.stop(restartWindowMs === undefined ? {} : { restartWindowMs });
   }
 
   renderMetrics(): string {

@@ -62,8 +62,12 @@ export interface ClusterDirectory {
    * serves its own games meanwhile).
    */
   start(self: () => NodeInfo): Promise<void>;
-  /** Stops heartbeating and removes this node's heartbeat (its games end through their own summaries). */
-  stop(): Promise<void>;
+  /**
+   * Stops heartbeating and removes this node's heartbeat (its games end through their own summaries). With
+   * `restartWindowMs` (games left playing for the next start to adopt) the heartbeat stays that long instead, so
+   * the cluster waits that long for the node to come back before it declares the games lost.
+   */
+  stop(options?: { restartWindowMs?: number }): Promise<void>;
   /**
    * Registers what to call when the shared store is reachable again after an outage, or reachable for the
    * first time: the node then publishes again everything it owns (games, passcodes, key routes, results), since a

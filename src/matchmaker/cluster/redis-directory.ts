@@ -160,18 +160,24 @@ export class RedisDirectory implements ClusterDirectory {
 
   /**
    * Stops beating and checking, removes this node's heartbeat (the node stays a member, so whatever it left
-   * unended is reaped by the others like a lost node's) and closes the link. With `keepHeartbeat` the heartbeat is
-   * left to expire by itself, which gives a node restarting under running games (the process launcher's detach)
-   * its TTL plus the confirmation time to come back before its games are declared lost.
+   * unended is reaped by the others like a lost node's) and closes the link. With `restartWindowMs` (the process
+   * launcher's detach: its games play on for the next start to adopt) the heartbeat is written once more, marked
+   * draining so no create is sent here, to live that long: the others declare this node's games lost only if it
+   * has not come back by then. `keepHeartbeat` leaves the heartbeat to expire by itself, as a killed node's does.
    */
-  async stop(options: { keepHeartbeat?: boolean } = {}): Promise<void> {
+  async stop(options: { restartWindowMs?: number; keepHeartbeat?: boolean } = {}): Promise<void> {
     if (this.halted) return;
     this.halted = true;
     clearTimeout(this.beatTimer);
     clearTimeout(this.checkTimer);
     this.registered = undefined;
-    if (!options.keepHeartbeat && this.link.up) {
-      await this.link.call('DEL', [this.keys.heartbeat(this.nodeId)]).catch(() => {});
+    if (this.link.up && !options.keepHeartbeat) {
+      const window = options.restartWindowMs;
+      const last = window !== undefined && window > 0 && this.self ? { ...this.self(), nodeId: this.nodeId, draining: true } : undefined;
+      const command: [string, string[]] = last
+        ? ['SET', [this.keys.heartbeat(this.nodeId), JSON.stringify(last), 'PX', String(Math.round(window as number))]]
+        : ['DEL', [this.keys.heartbeat(this.nodeId)]];
+      await this.link.call(command[0], command[1]).catch(() => {});
     }
     this.stopped = true;
     this.link.close();

@@ -54,12 +54,14 @@ export function portList(ports: readonly number[]): string {
 }
 
 /** Binds every game port once (and lets go): one taken by another program stops the start, naming it. */
-export async function checkGamePorts(host: string, range: { first: number; last: number }): Promise<void> {
+export async function checkGamePorts(host: string, range: { first: number; last: number }, held: ReadonlySet<number> = new Set()): Promise<void> {
   const hostname = host.replace(/^\[(.*)\]$/, '$1');
   const taken: number[] = [];
   let code = '';
   // Sequential on purpose: at most one extra fd at a time, and a range is at most a few hundred ports.
+  // `held`: ports of games left running by an earlier matchmaker (`--launcher process`), which we adopt.
   for (let port = range.first; port <= range.last; port++) {
+    if (held.has(port)) continue;
     const failure = await canBindUdp(hostname, port);
     if (failure !== undefined) {
       taken.push(port);

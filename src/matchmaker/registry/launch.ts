@@ -129,6 +129,8 @@ export async function launchGame(
       },
       (event) => deps.onEvent(record, event),
     );
+    // Its adoption record (`--launcher process`) names the process that now exists.
+    deps.lifecycle.changed(record);
   } catch (error) {
     // Nothing was started, so nothing holds the port: release now.
     deps.lifecycle.release(record, { state: 'failed', reason: 'launch_error' });

@@ -13,8 +13,16 @@ import { secretTexts } from './game-record.ts';
 import type { RegistryObserver } from './observer.ts';
 import type { GameStateStore } from './state-store.ts';
 
+/** Told of every change of a live game worth keeping across a restart (registry/adopt.ts's records). */
+export interface GameJournal {
+  saved(record: GameRecord): void;
+  released(record: GameRecord): void;
+}
+
 export interface LifecycleDeps {
   store: GameStateStore;
+  /** Only with a launcher whose games outlive this process (`--launcher process`). */
+  journal?: GameJournal;
   ports: PortPool;
   metrics: Metrics;
   log: Logger;
@@ -41,7 +49,13 @@ export class GameLifecycle {
     record.state = to;
     record.stateSince = this.deps.clock();
     this.deps.log.info('game.state', { gameId: record.id, from, to, ...(record.difficulty ? { difficulty: record.difficulty } : {}) });
+    if (record.slotHeld) this.changed(record);
     this.notify(record, () => this.deps.observer.gameChanged(record));
+  }
+
+  /** Something of a live game worth keeping across a restart changed (a seat, a state, a report). */
+  changed(record: GameRecord): void {
+    if (record.slotHeld) this.deps.journal?.saved(record);
   }
 
   /** An observer that throws must not break the state machine: it is logged and the game goes on. */
@@ -64,6 +78,7 @@ export class GameLifecycle {
     const { store, ports, metrics, log } = this.deps;
     if (!record.slotHeld) return;
     record.slotHeld = false;
+    this.deps.journal?.released(record);
     store.releaseSlot(record);
     if (!ports.release(record.port)) {
       log.error('port.double_free', { gameId: record.id, port: record.port });
@@ -95,8 +110,7 @@ export class GameLifecycle {
   }
 
   /** Asks every live game's worker to shut down and waits (bounded) for them to exit. */
-  async drain(reason: string, timeoutMs: number): Promise<void> {
-    const live = this.deps.store.liveGames();
+  async drain(reason: string, timeoutMs: number, live: GameRecord[] = this.deps.store.liveGames()): Promise<void> {
     for (const record of live) this.stop(record, { state: 'failed', reason: 'server_shutdown' }, reason);
     let timer: Timer | undefined;
     const timeout = new Promise<void>((resolve) => {

@@ -92,4 +92,16 @@ export class MemoryGameStateStore implements GameStateStore {
   moveChain(chain: Chain, gameId: string): void {
     chain.gameId = gameId;
   }
+
+  seatKeyByHash(rejoinHash: string): SeatKey | undefined {
+    return this.keys.seatByHash(rejoinHash);
+  }
+
+  restoreGame(record: GameRecord, seatKeys: readonly { rejoinHash: string; entry: SeatKey }[]): boolean {
+    if (!this.passcodes.restore(record.passcode, record.id)) return false;
+    this.addGame(record);
+    this.keys.restoreChain(record.chain);
+    for (const { rejoinHash, entry } of seatKeys) this.keys.restore(rejoinHash, entry, record.chain);
+    return true;
+  }
 }

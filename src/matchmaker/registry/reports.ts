@@ -49,6 +49,7 @@ export function handleReport(deps: ReportDeps, gameId: string, bearer: string | 
       // at whatever difficulty, is that start retried: acknowledge it, or the game is stuck until the backstop.
       record.difficulty = report.difficulty;
       record.stateSince = deps.clock();
+      deps.lifecycle.changed(record);
       return { gameId, state: record.state };
     }
     if (record.state !== 'lobby') throw new GameError('bad_state', `a game in ${record.state} cannot start`);

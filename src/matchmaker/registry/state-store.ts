@@ -51,4 +51,12 @@ export interface GameStateStore {
   moveSeat(rejoinHash: string, gameId: string, clientId: bigint): boolean;
   /** Play again: every watch and invite key of the group leads to `gameId` from now on. */
   moveChain(chain: Chain, gameId: string): void;
+
+  /** Where a rejoin key's hash leads: what an adoption record keeps of a seat's keys (registry/adopt.ts). */
+  seatKeyByHash(rejoinHash: string): SeatKey | undefined;
+  /**
+   * A live game adopted after a restart (registry/adopt.ts): the record holds a slot again, its passcode and its
+   * keys resolve again. False (and nothing changed) if its passcode now belongs to another game.
+   */
+  restoreGame(record: GameRecord, seatKeys: readonly { rejoinHash: string; entry: SeatKey }[]): boolean;
 }

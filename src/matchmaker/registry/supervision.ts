@@ -48,7 +48,7 @@ export function applyLauncherEvent(deps: SupervisionDeps, record: GameRecord, ev
     case 'seat_released':
       // Unknown ids are ignored: the worker may release a seat we never issued only if it is broken, and then
       // there is nothing of ours to close.
-      record.seats.release(event.clientId);
+      if (record.seats.release(event.clientId)) lifecycle.changed(record);
       return;
     case 'log':
       // The logger's secret guard applies here too; the game id is added by us, not trusted from the worker.

@@ -52,6 +52,11 @@ export interface RegistryOptions {
   state?: GameStateStore;
   /** Told of every game's changes, keys and results (the cluster directory); nobody when not given. */
   observer?: RegistryObserver;
+  /**
+   * Where each live game's adoption record is kept (`<dataDir>/games`), with a launcher whose games outlive this
+   * process (`--launcher process`): `adopt()` takes them back after a restart (registry/adopt.ts).
+   */
+  adoptionDir?: string;
 }
 
 /** The play-again game as a status shows it. */

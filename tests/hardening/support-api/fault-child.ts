@@ -9,7 +9,7 @@ import { waitFor } from '../../matchmaker/support/env.ts';
 import { resources, serve } from './harness.ts';
 
 const [first, last] = (process.env.FAULT_PORTS ?? '').split('-').map(Number);
-const served = await serve({ roundSeconds: 1, gamePorts: { first: first!, last: last! }, maxGames: 3 });
+const served = await serve({ roundSeconds: 1, gamePorts: { first: first!, last: last! }, maxGames: 3 }, { launcher: process.env.FAULT_LAUNCHER === 'process' ? 'process' : 'worker' });
 const { server, launcher } = served;
 const before = resources(server);
 

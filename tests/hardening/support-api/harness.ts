@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig, type Config } from '../../../src/config.ts';
 import { type RunningServer, type ServeOptions, startServer } from '../../../src/matchmaker/server.ts';
-import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LaunchSpec, type LauncherEvent } from '../../../src/workers/launcher.ts';
+import { ChannelHub } from '../../../src/workers/channel-hub.ts';
+import { type AdoptSpec, BunWorkerLauncher, type GameHandle, type GameLauncher, type LaunchSpec, type LauncherEvent } from '../../../src/workers/launcher.ts';
+import { ProcessLauncher } from '../../../src/workers/process-launcher.ts';
 import { freePortRange, waitFor } from '../../matchmaker/support/env.ts';
 
 export interface GameSecrets {
@@ -17,19 +19,37 @@ export interface GameSecrets {
   reportToken: string;
 }
 
+/** Which real launcher a suite runs against: Bun Workers, or `huddle game` child processes. */
+export type LauncherKind = 'worker' | 'process';
+export const LAUNCHER_KINDS: readonly LauncherKind[] = ['worker', 'process'];
+
 /**
- * The real Bun Worker launcher, recording each game's secrets (read from the env it is given, exactly what the
- * worker sees) and handle. `rewriteReportUrl` lets a fault test put its own server between worker and matchmaker.
+ * A real launcher (a Bun Worker or a `huddle game` process a game), recording each game's secrets (read from the
+ * env it is given, exactly what the game sees) and handle. `rewriteReportUrl` lets a fault test put its own server
+ * between game and matchmaker (the process channel follows the report URL's origin: it goes through it too).
  */
 export class RecordingLauncher implements GameLauncher {
   readonly handles = new Map<string, GameHandle>();
   readonly secrets = new Map<string, GameSecrets>();
   readonly exited = new Set<string>();
   rewriteReportUrl: ((url: string, gameId: string) => string) | undefined;
-  private readonly inner: BunWorkerLauncher;
+  private readonly inner: GameLauncher;
+  readonly channels: ChannelHub | undefined;
 
-  constructor(options: { stopGraceMs?: number } = {}) {
-    this.inner = new BunWorkerLauncher({ stopGraceMs: options.stopGraceMs ?? 500 });
+  constructor(options: { stopGraceMs?: number; kind?: LauncherKind; logDir?: string } = {}) {
+    const stopGraceMs = options.stopGraceMs ?? 500;
+    if (options.kind === 'process') {
+      this.channels = new ChannelHub();
+      this.inner = new ProcessLauncher({ hub: this.channels, logDir: options.logDir ?? join(tmpdir(), 'huddle-games'), stopGraceMs });
+    } else {
+      this.channels = undefined;
+      this.inner = new BunWorkerLauncher({ stopGraceMs });
+    }
+  }
+
+  get adopt(): ((spec: AdoptSpec, onEvent: (event: LauncherEvent) => void) => GameHandle) | undefined {
+    const inner = this.inner;
+    return inner.adopt ? (spec, onEvent) => inner.adopt!(spec, onEvent) : undefined;
   }
 
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
@@ -45,9 +65,23 @@ export class RecordingLauncher implements GameLauncher {
     return handle;
   }
 
-  /** Terminates the worker thread without letting it say goodbye: what a crash looks like from outside. */
+  /** Ends the game without letting it say goodbye (the thread terminated, the process SIGKILLed): a crash. */
   crash(gameId: string): void {
-    (this.handles.get(gameId) as unknown as { worker: Worker }).worker.terminate();
+    const handle = this.handles.get(gameId);
+    if (handle?.process) process.kill(handle.process.pid, 'SIGKILL');
+    else (handle as unknown as { worker: Worker }).worker.terminate();
+  }
+
+  /** Kills every game process still running (they are detached: nothing else would). */
+  killAll(): void {
+    for (const handle of this.handles.values()) {
+      if (!handle.process) continue;
+      try {
+        process.kill(handle.process.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
   }
 }
 
@@ -60,7 +94,10 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serve(overrides: Partial<Config> = {}, options: Pick<ServeOptions, 'extend' | 'log'> & { ports?: number } = {}): Promise<Served> {
+export async function serve(
+  overrides: Partial<Config> = {},
+  options: Pick<ServeOptions, 'extend' | 'log'> & { ports?: number; launcher?: LauncherKind } = {},
+): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-hardening-'));
   const ports = options.ports ?? 4;
   const config: Config = {
@@ -73,7 +110,7 @@ export async function serve(overrides: Partial<Config> = {}, options: Pick<Serve
     roundSeconds: 2,
     ...overrides,
   };
-  const launcher = new RecordingLauncher();
+  const launcher = new RecordingLauncher({ kind: options.launcher ?? 'worker', logDir: join(config.dataDir, 'games') });
   const server = await startServer({ config, launcher, ...(options.extend ? { extend: options.extend } : {}), ...(options.log ? { log: options.log } : {}) });
   return {
     server,
@@ -81,8 +118,13 @@ export async function serve(overrides: Partial<Config> = {}, options: Pick<Serve
     config,
     dataDir: config.dataDir,
     async close() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      // Drain, whatever the launcher: a test's games must not outlive it.
+      try {
+        await server.stop('test over', 'drain');
+      } finally {
+        launcher.killAll();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

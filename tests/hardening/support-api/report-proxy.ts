@@ -1,6 +1,7 @@
 /**
  * A server between the game workers and the matchmaker's report route, to make that route refuse, time out or
- * lose its answer on demand. Workers are pointed at it through `RecordingLauncher.rewriteReportUrl`.
+ * lose its answer on demand. Workers are pointed at it through `RecordingLauncher.rewriteReportUrl`. A game
+ * process's supervision channel (a WebSocket to the report URL's origin) is passed through untouched.
  */
 export type ProxyAction =
   /** Pass the report on and relay the answer. */
@@ -24,13 +25,43 @@ export class ReportProxy {
   readonly seen: SeenReport[] = [];
   private readonly server: ReturnType<typeof Bun.serve>;
   private readonly hanging = new Set<() => void>();
+  private readonly tunnels = new Set<WebSocket>();
 
   /** `decide` picks the action for each report (by game, status and how many of that kind came before). */
   constructor(
     private readonly upstream: () => string,
     private readonly decide: (gameId: string, status: string, previous: number) => ProxyAction,
   ) {
-    this.server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => this.handle(request) });
+    type Pipe = { upstream: WebSocket; queued: (string | Buffer)[] };
+    this.server = Bun.serve<Pipe>({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: (request, server) => {
+        if (!request.url.endsWith('/channel')) return this.handle(request);
+        const target = `${this.upstream().replace(/^http/, 'ws')}${new URL(request.url).pathname}`;
+        const upstream = new WebSocket(target, { headers: { authorization: request.headers.get('authorization') ?? '' } } as unknown as string[]);
+        this.tunnels.add(upstream);
+        if (server.upgrade(request, { data: { upstream, queued: [] } })) return undefined as unknown as Response;
+        upstream.close();
+        return new Response(null, { status: 400 });
+      },
+      websocket: {
+        open: (ws) => {
+          const { upstream, queued } = ws.data;
+          upstream.onopen = () => {
+            for (const frame of queued.splice(0)) upstream.send(frame);
+          };
+          upstream.onmessage = (event) => ws.send(event.data as string);
+          upstream.onclose = () => ws.close();
+        },
+        message: (ws, message) => {
+          const { upstream, queued } = ws.data;
+          if (upstream.readyState === WebSocket.OPEN) upstream.send(message);
+          else queued.push(message);
+        },
+        close: (ws) => ws.data.upstream.close(),
+      },
+    });
   }
 
   /** Rewrites a worker's report URL to come here instead. */
@@ -69,6 +100,7 @@ export class ReportProxy {
   async stop(): Promise<void> {
     for (const release of this.hanging) release();
     this.hanging.clear();
+    for (const tunnel of this.tunnels) tunnel.close();
     await this.server.stop(true);
   }
 }

@@ -1,0 +1,158 @@
+/**
+ * One game's server: its netcode server on its own UDP port, the session and its tick, whatever hosts it. The host
+ * (game-worker.ts: a Bun Worker; game-process.ts: a `huddle game` child process) hands in the environment and the
+ * supervision channel; the game never knows which.
+ *
+ * Everything it needs, secrets included, comes from its environment (worker-env.ts); it talks to the matchmaker
+ * over two lines: the supervision channel (ready, heartbeats, player counts, exiting) and HTTP with its reporting
+ * token for the reports that change the game's state. It never logs a secret and never sends one on the channel.
+ */
+import { createSessionHostReporter, type ReporterOptions } from './reporter.ts';
+import type { WorkerExitReason, WorkerToMatchmaker } from '../contract/worker-messages.ts';
+import type { WorkerEnv } from './worker-env.ts';
+import type { HostChannel } from './host-channel.ts';
+import { TickTimer } from './tick-timer.ts';
+import { GameSession } from '../game/session.ts';
+import { sessionNetcodeEvents } from '../game/session-netcode.ts';
+import { createGameLink } from '../game/peer-link.ts';
+import { ArenaRound } from '../game/arena-round.ts';
+import { parseAddress } from '../protocol/netcode/address.ts';
+import { NetcodeServer } from '../protocol/netcode/server.ts';
+import { openUdpTransport } from '../protocol/transport/udp.ts';
+import type { DatagramTransport } from '../protocol/transport/transport.ts';
+
+const TICK_HZ = 30;
+const now = (): number => Date.now() / 1000;
+
+export interface GameMainOptions {
+  /** How the host's reports are retried (a process game outlives a matchmaker restart, so it retries longer). */
+  reporter?: ReporterOptions;
+}
+
+export interface RunningGame {
+  /** Tells the players why, and ends the game (as a matchmaker's `shutdown` does). */
+  shutdown(reason: string): void;
+}
+
+/**
+ * Runs the game until it ends (then `channel.end()`); resolves once it is ready. Throws when it cannot start
+ * (its port is taken): the host posts `fatal` with the message, which names no secret.
+ */
+export async function runGame(env: WorkerEnv, channel: HostChannel, options: GameMainOptions = {}): Promise<RunningGame> {
+  const post = (message: WorkerToMatchmaker): void => channel.post(message);
+  // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
+  const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
+  let server: NetcodeServer | undefined;
+  let failedDatagrams = 0;
+  let lastFailureLog = -Infinity;
+  const socket: DatagramTransport = await openUdpTransport({
+    hostname: env.bindHost,
+    port: env.port,
+    onDatagram: (data, host, port) => {
+      try {
+        server?.receive(data, host, port, now());
+      } catch (error) {
+        // Anyone can send datagrams: if one ever reaches a bug, it must cost that datagram, not everyone's game.
+        // (The game loop is not guarded: a failing tick is a broken game, and the matchmaker fails it.)
+        // At most one log line a second, so a flood cannot flood the log too.
+        failedDatagrams++;
+        if (now() - lastFailureLog >= 1) {
+          lastFailureLog = now();
+          log('datagram_failed', { count: failedDatagrams, why: error instanceof Error ? error.message.slice(0, 120) : 'unknown error' });
+        }
+      }
+    },
+  });
+
+  const timers: Timer[] = [];
+  let ended = false;
+  // What a reconnecting channel tells a new matchmaker first (HostChannel.resync).
+  let lastPlayers: WorkerToMatchmaker | undefined;
+  const released: WorkerToMatchmaker[] = [];
+
+  const session = new GameSession(
+    {
+      maxPlayers: env.maxPlayers,
+      maxSpectators: env.maxSpectators,
+      rejoinGraceSeconds: env.rejoinGraceSeconds,
+      hostClientId: env.hostClientId,
+      lobbyTimeoutSeconds: env.lobbyTimeoutSeconds,
+      roundSeconds: env.roundSeconds,
+      createLink: createGameLink,
+      createRound: (setup) => new ArenaRound(setup),
+    },
+    {
+      sendPayload: (clientIndex, payload) => server?.sendPayload(clientIndex, payload, now()),
+      disconnect: (clientIndex) => server?.disconnectClient(clientIndex, now()),
+      report: createSessionHostReporter(env, post, fetch, options.reporter),
+      onPlayersChanged: ({ count, names, spectators }) => {
+        lastPlayers = { type: 'players', count, names, spectators };
+        post(lastPlayers);
+      },
+      onSeatReleased: (clientId) => {
+        const message: WorkerToMatchmaker = { type: 'seat_released', clientId: clientId.toString(10) };
+        released.push(message);
+        post(message);
+      },
+      onEnd: (reason) => finish(reason),
+      log,
+    },
+    now(),
+  );
+
+  const publicHost = env.publicHost.includes(':') ? `[${env.publicHost}]` : env.publicHost;
+  server = new NetcodeServer(
+    {
+      protocolId: env.protocolId,
+      privateKey: env.privateKey,
+      // Players and spectators each have their own limit, which the session enforces; netcode needs room for both.
+      maxClients: env.maxPlayers + env.maxSpectators,
+      publicAddress: parseAddress(`${publicHost}:${env.port}`),
+    },
+    {
+      send: (data, host, port) => socket.send(data, host, port),
+      ...sessionNetcodeEvents(session, now),
+    },
+  );
+  server.start();
+
+  function finish(reason: WorkerExitReason): void {
+    if (ended) return;
+    ended = true;
+    for (const timer of timers) clearInterval(timer);
+    server?.stop(now());
+    socket.close();
+    post({ type: 'exiting', reason });
+    channel.end(0);
+  }
+
+  channel.onMessage((message) => {
+    if (message.type === 'shutdown') session.shutdown(message.reason, now());
+  });
+
+  const tickTimer = new TickTimer();
+  timers.push(
+    setInterval(() => {
+      const started = performance.now();
+      const t = now();
+      server?.update(t);
+      session.update(t);
+      tickTimer.record(performance.now() - started);
+    }, 1000 / TICK_HZ),
+    setInterval(() => {
+      const tick = tickTimer.take();
+      post({ type: 'heartbeat', players: session.playerCount, phase: session.phase, ...(tick ? { tick } : {}), seats: session.seatStates() });
+    }, env.heartbeatIntervalMs),
+  );
+  const port = socket.localPort;
+  channel.resync(() => [
+    { type: 'ready', port },
+    ...(lastPlayers ? [lastPlayers] : []),
+    ...released,
+    { type: 'heartbeat', players: session.playerCount, phase: session.phase, seats: session.seatStates() },
+  ]);
+  post({ type: 'ready', port });
+  post({ type: 'heartbeat', players: 0, phase: session.phase });
+  return { shutdown: (reason) => session.shutdown(reason, now()) };
+}
+
