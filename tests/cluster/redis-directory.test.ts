@@ -356,6 +356,62 @@ describeRedis('RedisDirectory on a real redis-server', () => {
     expect(lost).toHaveLength(1); // told once
   }, 20_000);
 
+  test('a node restarted before anyone noticed fails only the games it no longer runs, once (node_restarted)', async () => {
+    const prefix = freshPrefix();
+    const before = directory(shared.url, 'node-a', prefix);
+    const b = directory(shared.url, 'node-b', prefix);
+    await Promise.all([before.start(selfInfo('node-a')), b.start(selfInfo('node-b'))]);
+    const summary = (gameId: string, state: 'lobby' | 'in_progress' | 'finished' | 'failed', endReason: string | null = null) =>
+      ({ gameId, nodeId: 'node-a', state, endReason, createdAt: 1_733_000_000_000, maxPlayers: 4, difficulty: null });
+    await before.publishGame(summary('gone-lobby', 'lobby'));
+    await before.publishGame(summary('gone-playing', 'in_progress'));
+    await before.publishGame(summary('kept', 'in_progress'));
+    expect(await before.reservePasscode('GONE01', 'gone-lobby')).toBe(true);
+    expect(await before.reservePasscode('KEPT01', 'kept')).toBe(true);
+    await before.publishKeyRoutes('gone-playing', [keyRoute('rejoin-gone')]);
+    await before.publishKeyRoutes('kept', [keyRoute('rejoin-kept')]);
+    // A finished game whose rejoin key still routes (its chain plays on), and one that had already failed.
+    await before.publishGame(summary('done', 'finished', 'round_over'));
+    await before.publishKeyRoutes('done', [keyRoute('rejoin-done')]);
+    await before.publishGame(summary('broke', 'failed', 'worker_crashed'));
+    // A passcode of A's game that another game took over since (it must not be deleted on A's behalf).
+    expect(await before.reservePasscode('MOVED1', 'gone-lobby')).toBe(true);
+    await before.releasePasscode('MOVED1', 'gone-lobby');
+    expect(await b.reservePasscode('MOVED1', 'b-game')).toBe(true);
+    await shared.command('SADD', [`${prefix}game:gone-lobby:passcodes`, keyRoute('MOVED1')]);
+    // B's games are none of A's business.
+    await b.publishGame({ ...summary('b-game', 'lobby'), nodeId: 'node-b' });
+
+    // kill -9 and an immediate restart: the heartbeat never lapsed, the same id comes back.
+    await before.stop({ keepHeartbeat: true });
+    const after = directory(shared.url, 'node-a', prefix);
+    await after.start(selfInfo('node-a'));
+    expect(await after.reconcile(['kept'])).toBe(2);
+
+    expect(await b.game('gone-lobby')).toMatchObject({ state: 'failed', endReason: 'node_restarted', nodeId: 'node-a', maxPlayers: 4 });
+    expect(await b.game('gone-playing')).toMatchObject({ state: 'failed', endReason: 'node_restarted' });
+    expect(await b.passcodeRoute('GONE01')).toBeUndefined();
+    expect(await b.keyRoute(keyRoute('rejoin-gone'))).toBeUndefined();
+    expect(await b.passcodeRoute('MOVED1')).toEqual({ gameId: 'b-game', nodeId: 'node-b' });
+    // What A still runs, and what had ended, stay as they were.
+    expect(await b.game('kept')).toEqual(summary('kept', 'in_progress'));
+    expect(await b.passcodeRoute('KEPT01')).toEqual({ gameId: 'kept', nodeId: 'node-a' });
+    expect(await b.keyRoute(keyRoute('rejoin-kept'))).toEqual({ gameId: 'kept', nodeId: 'node-a' });
+    expect(await b.game('done')).toEqual(summary('done', 'finished', 'round_over'));
+    expect(await b.keyRoute(keyRoute('rejoin-done'))).toEqual({ gameId: 'done', nodeId: 'node-a' });
+    expect(await b.game('broke')).toEqual(summary('broke', 'failed', 'worker_crashed'));
+    expect((await b.game('b-game'))?.state).toBe('lobby');
+    expect(((await shared.command('SMEMBERS', [`${prefix}node:node-a:games`])) as string[]).sort()).toEqual(['kept']);
+
+    // Idempotent: a second call (the next reconnection's republish) finds nothing more to do.
+    expect(await after.reconcile(['kept'])).toBe(0);
+    expect(await b.game('gone-lobby')).toMatchObject({ state: 'failed', endReason: 'node_restarted' });
+    expect(await b.game('kept')).toEqual(summary('kept', 'in_progress'));
+    // The node was never reaped: nobody else declared its games lost.
+    expect((await b.nodes()).map((n) => n.nodeId)).toEqual(['node-a', 'node-b']);
+    await expect(after.reconcile(['not an id'])).rejects.toThrow(TypeError);
+  });
+
   test('no secret ever reaches Redis: every key and value scanned after a scenario', async () => {
     const server = await RedisServer.start();
     const secrets = ['rejoin-0f9e8d7c6b5a', 'watch-1a2b3c4d5e6f', 'invite-aabbccddeeff', 'K9PASS'];

@@ -4,7 +4,8 @@
  * is one node's view of it. A node's directory can be cut off (`setDown`: every call throws
  * ClusterUnavailableError, `available` is false) and reconnected (lost-games notice first, then onReconnect, as
  * the contract says); a node can stop beating without leaving (`crash`); `reap` declares the nodes whose beat is
- * stale lost (their live games' summaries become failed/node_lost, their passcodes and routes go); `wipe` is a
+ * stale lost (their live games' summaries become failed/node_lost, their passcodes and routes go); `reconcile`
+ * fails a restarted node's games it no longer runs (failed/node_restarted); `wipe` is a
  * Redis restarted empty. Every write is also kept in `writes`, so a test can scan all that was ever stored.
  */
 import { ClusterUnavailableError, type ClusterDirectory, type GameSummary, type NodeInfo } from '../../src/matchmaker/cluster/directory.ts';
@@ -134,6 +135,26 @@ export class FakeDirectory implements ClusterDirectory {
 
   onGamesLost(listener: (gameIds: string[]) => void): void {
     this.lostListeners.push(listener);
+  }
+
+  /** As RECONCILE: this node's unended games not in the list become failed/node_restarted, their routes go. */
+  async reconcile(liveGameIds: readonly string[]): Promise<number> {
+    this.check('reconcile');
+    const live = new Set(liveGameIds);
+    const mine = new Set<string>();
+    for (const summary of this.cluster.games.values()) if (summary.nodeId === this.nodeId) mine.add(summary.gameId);
+    for (const routes of [this.cluster.passcodes, this.cluster.routes]) for (const route of routes.values()) if (route.nodeId === this.nodeId) mine.add(route.gameId);
+    let failed = 0;
+    for (const gameId of mine) {
+      const summary = this.cluster.games.get(gameId);
+      if (live.has(gameId) || summary?.state === 'finished' || summary?.state === 'failed') continue;
+      if (summary) this.cluster.games.set(gameId, { ...summary, state: 'failed', endReason: 'node_restarted' });
+      for (const routes of [this.cluster.passcodes, this.cluster.routes]) {
+        for (const [key, route] of routes) if (route.gameId === gameId && route.nodeId === this.nodeId) routes.delete(key);
+      }
+      failed++;
+    }
+    return failed;
   }
 
   async nodes(): Promise<NodeInfo[]> {

@@ -80,6 +80,19 @@ export interface ClusterDirectory {
    */
   onGamesLost(listener: (gameIds: string[]) => void): void;
 
+  /**
+   * Ends this node's games the shared store still lists as live but the node no longer runs, and answers how many.
+   * Why: a node restarted quickly (kill -9, then started again on the same data dir within the few seconds before
+   * the others would reap it) comes back under the same node id, so nobody reaps it, yet its worker games died with
+   * it (and with `--launcher process` some may be lost in the restart). Without this their summaries stay
+   * `lobby` / `in_progress` and their passcodes and key routes keep sending players to a node that does not know
+   * them. Every game of this node not in `liveGameIds` and not already ended becomes `failed` / `node_restarted`,
+   * its passcode and key routes go (each only if it still names that game on this node) and it leaves the node's
+   * games, all in one step. Called with every game the node still knows (re-adopted ones included) before the
+   * republish writes their summaries; idempotent.
+   */
+  reconcile(liveGameIds: readonly string[]): Promise<number>;
+
   /** The live nodes (heartbeat fresh), this one included. */
   nodes(): Promise<NodeInfo[]>;
   node(nodeId: string): Promise<NodeInfo | undefined>;

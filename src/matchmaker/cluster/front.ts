@@ -105,9 +105,12 @@ export class ClusterFront {
   /** Public status: this node's own games and stored rounds, else the hosting node's answer, else the directory's. */
   async status(request: Request, gameId: string, local: () => GameStatus): Promise<GameStatus | Response> {
     const { registry, store, directory } = this.deps;
-    if (this.isForwarded(request) || registry.knows({ gameId }) || store.getGame(gameId)) return local();
-    const summary = await this.ask(() => directory.game(gameId));
-    if (!summary) return local();
+    if (registry.knows({ gameId }) || store.getGame(gameId)) return local();
+    // Forwarded here as the game's host, which no longer knows it (it restarted without it): what the directory
+    // kept about a game of this node answers (e.g. failed / node_restarted), never forwarded again.
+    const forwarded = this.isForwarded(request);
+    const summary = forwarded ? await directory.game(gameId).catch(() => undefined) : await this.ask(() => directory.game(gameId));
+    if (!summary || (forwarded && summary.nodeId !== this.nodeId)) return local();
     if (summary.nodeId !== this.nodeId) {
       const node = await this.ask(() => directory.node(summary.nodeId));
       if (node) return this.forward('status', node, request, 'GET', undefined, '', this.deps.forwardTimeoutMs);
@@ -115,7 +118,8 @@ export class ClusterFront {
     // The hosting node is gone (or is this node, restarted without the game): what the directory kept.
     this.deps.metrics.answeredFromDirectory++;
     const copy = await this.ask(() => directory.results(gameId));
-    return copy ? statusFromResults(copy) : statusFromSummary(summary);
+    // A still-live summary of this node's own game it does not know: it restarted without it (reconcile ends it so).
+    return copy ? statusFromResults(copy) : statusFromSummary(summary, summary.nodeId === this.nodeId ? 'node_restarted' : 'node_lost');
   }
 
   /** Stored results: this node's store, else the directory's copy of another node's. */
@@ -200,8 +204,8 @@ export class ClusterFront {
   }
 }
 
-/** A game lost with its node, as a status: `failed` / `node_lost` unless it had already ended. */
-export function statusFromSummary(summary: GameSummary): GameStatus {
+/** A game lost with its node, as a status: `failed` / `node_lost` (or `lostReason`) unless it had already ended. */
+export function statusFromSummary(summary: GameSummary, lostReason: 'node_lost' | 'node_restarted' = 'node_lost'): GameStatus {
   const extra = summary as GameSummary & { maxPlayers?: unknown; difficulty?: unknown };
   const lost = LIVE_STATES.has(summary.state);
   return {
@@ -212,7 +216,7 @@ export function statusFromSummary(summary: GameSummary): GameStatus {
     maxPlayers: typeof extra.maxPlayers === 'number' && extra.maxPlayers >= 1 ? extra.maxPlayers : 1,
     difficulty: extra.difficulty === 'easy' || extra.difficulty === 'normal' || extra.difficulty === 'hard' ? extra.difficulty : null,
     createdAt: Number.isFinite(summary.createdAt) ? new Date(summary.createdAt).toISOString() : null,
-    endReason: lost ? 'node_lost' : summary.endReason,
+    endReason: lost ? lostReason : summary.endReason,
     next: null,
   };
 }

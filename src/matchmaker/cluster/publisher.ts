@@ -3,7 +3,9 @@
  * and retried, so a slow or unreachable Redis never blocks or fails a game's own path: the latest summary of each
  * game wins, key routes and results accumulate until written, and a passcode's release follows its game's end.
  * When the directory reconnects (Redis came back, maybe empty after a restart) the node republishes everything it
- * owns: its live games' summaries, passcodes and key routes, and its recent stored results.
+ * owns: its live games' summaries, passcodes and key routes, and its recent stored results. A republish first
+ * fails the games the store still lists for this node that it no longer runs (it restarted before the cluster
+ * noticed: `node_restarted`, ClusterDirectory.reconcile).
  *
  * The one awaited write is the passcode claim: create answers only with a passcode no other node holds.
  */
@@ -49,10 +51,12 @@ interface Pending {
   releases: Map<string, string>;
   routes: Map<string, Set<string>>;
   results: Set<string>;
+  /** A republish asked for the games this node no longer runs to be failed (ClusterDirectory.reconcile). */
+  reconcile: boolean;
 }
 
 function emptyPending(): Pending {
-  return { summaries: new Map(), claims: new Map(), releases: new Map(), routes: new Map(), results: new Set() };
+  return { summaries: new Map(), claims: new Map(), releases: new Map(), routes: new Map(), results: new Set(), reconcile: false };
 }
 
 export class ClusterPublisher implements RegistryObserver {
@@ -64,6 +68,8 @@ export class ClusterPublisher implements RegistryObserver {
   private retryMs = RETRY_FIRST_MS;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** A failed reconcile was logged: its retries are not, until one succeeds. */
+  private reconcileFailureLogged = false;
 
   constructor(private readonly deps: PublisherDeps) {
     deps.directory.onReconnect(() => this.republishAll());
@@ -74,7 +80,7 @@ export class ClusterPublisher implements RegistryObserver {
     const p = this.pending;
     let routes = 0;
     for (const set of p.routes.values()) routes += set.size;
-    return p.summaries.size + p.claims.size + p.releases.size + routes + p.results.size;
+    return p.summaries.size + p.claims.size + p.releases.size + routes + p.results.size + (p.reconcile ? 1 : 0);
   }
 
   async claimPasscode(game: ObservedGame, redraw: () => string): Promise<void> {
@@ -134,6 +140,7 @@ export class ClusterPublisher implements RegistryObserver {
   republishAll(): void {
     if (this.stopped || !this.deps.shared) return;
     this.deps.metrics.republishes++;
+    this.pending.reconcile = true;
     const games = this.deps.liveGames();
     for (const game of games) {
       this.pending.summaries.set(game.id, this.summary(game));
@@ -211,6 +218,8 @@ export class ClusterPublisher implements RegistryObserver {
     this.pending = emptyPending();
     const { directory, log } = this.deps;
     let failed = 0;
+    // First, before any republished summary: games the store lists for this node that it no longer knows are failed.
+    if (batch.reconcile && !(await this.reconcile(batch))) failed++;
     const attempt = async (write: () => Promise<unknown>, putBack: () => void): Promise<void> => {
       try {
         await write();
@@ -274,6 +283,30 @@ export class ClusterPublisher implements RegistryObserver {
       this.deps.metrics.publishFailures += failed;
       this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
     } else this.retryMs = RETRY_FIRST_MS;
+  }
+
+  /**
+   * Fails this node's games the store still lists as live but the registry no longer has (ClusterDirectory.reconcile).
+   * "Still has" is read at the call, synchronously before the script is sent: a game created meanwhile claims its
+   * passcode after the script ran, so it is never failed; a game whose summary is still to be written is known
+   * here too (its own summary says how it ended). False if it failed: it is put back, to go with the next retry.
+   */
+  private async reconcile(batch: Pending): Promise<boolean> {
+    const known = new Set(this.deps.liveGames().map((game) => game.id));
+    for (const pending of [batch.summaries, this.pending.summaries]) for (const gameId of pending.keys()) known.add(gameId);
+    try {
+      const failed = await this.deps.directory.reconcile([...known]);
+      this.reconcileFailureLogged = false;
+      if (failed > 0) this.deps.log.warn('cluster.games_restarted', { count: failed, message: 'games this node no longer runs after its restart were failed (node_restarted)' });
+      return true;
+    } catch (error) {
+      this.pending.reconcile = true;
+      if (!this.reconcileFailureLogged) {
+        this.reconcileFailureLogged = true;
+        this.deps.log.warn('cluster.reconcile_failed', { message: messageOf(error) });
+      }
+      return false;
+    }
   }
 }
 

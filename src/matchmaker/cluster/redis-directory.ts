@@ -295,6 +295,13 @@ export class RedisDirectory implements ClusterDirectory {
     );
   }
 
+  async reconcile(liveGameIds: readonly string[]): Promise<number> {
+    for (const gameId of liveGameIds) checkId('game id', gameId);
+    // No await before the script is sent: a game created after the caller's snapshot claims its passcode after it.
+    const failed = await this.eval(scripts.RECONCILE, [this.keys.nodeGames(this.nodeId)], [this.keys.prefix, this.nodeId, ...liveGameIds]);
+    return typeof failed === 'number' ? failed : 0;
+  }
+
   async results(gameId: string): Promise<StoredGame | undefined> {
     if (!ID_PATTERN.test(gameId)) return undefined;
     const json = await this.call('GET', [this.keys.results(gameId)]);

@@ -8,7 +8,7 @@
  * Key layout, all under the prefix (docs/OPERATIONS.md, "Redis keys"):
  *   nodes                      set of node ids (members, live or not yet reaped)
  *   node:<id>                  heartbeat: the node's NodeInfo as JSON, short TTL
- *   node:<id>:games            set of the node's unended game ids (what a reaper must fail)
+ *   node:<id>:games            set of the node's unended game ids (what a reaper, or its own restart, must fail)
  *   node:<id>:lost             set of the node's game ids the cluster declared lost (read and cleared by its beat)
  *   reap:<id>                  who claimed reaping the node (SET NX PX)
  *   passcode:<sha256>          "<gameId>@<nodeId>" for the passcode whose SHA-256 hex is <sha256>
@@ -159,6 +159,40 @@ redis.call('DEL', KEYS[4])
 redis.call('SREM', KEYS[2], ARGV[2])
 if lost > 0 then redis.call('PEXPIRE', KEYS[5], ARGV[5]) end
 return lost`;
+
+/**
+ * A restarted node's games it no longer runs, failed in one step (as REAP does for a lost node, but for one node's
+ * own set, sparing the games it still runs): every member of the node's games not in the live list whose summary is
+ * not ended becomes failed / node_restarted, its passcodes and key routes go (each only if it still names that
+ * game on this node), and it leaves the set; an ended member only leaves the set (its summary and routes stay).
+ * KEYS: node's games. ARGV: prefix, node id, live game ids…  Returns the number of games failed.
+ */
+export const RECONCILE = `
+local prefix = ARGV[1]
+local live = {}
+for i = 3, #ARGV do live[ARGV[i]] = true end
+local failed = 0
+for _, game in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if not live[game] then
+    local summary = prefix .. 'game:' .. game
+    local state = redis.call('HGET', summary, 'state')
+    if state ~= 'finished' and state ~= 'failed' then
+      if state then redis.call('HSET', summary, 'state', 'failed', 'endReason', 'node_restarted') end
+      failed = failed + 1
+      local route = game .. '@' .. ARGV[2]
+      for _, kind in ipairs({'passcode', 'key'}) do
+        local index = prefix .. 'game:' .. game .. ':' .. kind .. 's'
+        for _, hash in ipairs(redis.call('SMEMBERS', index)) do
+          local key = prefix .. kind .. ':' .. hash
+          if redis.call('GET', key) == route then redis.call('DEL', key) end
+        end
+        redis.call('DEL', index)
+      end
+    end
+    redis.call('SREM', KEYS[1], game)
+  end
+end
+return failed`;
 
 /**
  * A copy of stored results, first write wins (as in ResultsStore.saveGame). KEYS: results, leaderboard.

@@ -32,6 +32,11 @@ export class SingleNodeDirectory implements ClusterDirectory {
   /** A single node is never cut off from itself: nothing is ever declared lost. */
   onGamesLost(_listener: (gameIds: string[]) => void): void {}
 
+  /** Nothing shared outlives a restart here: there is nothing to fail. */
+  async reconcile(_liveGameIds: readonly string[]): Promise<number> {
+    return 0;
+  }
+
   async nodes(): Promise<NodeInfo[]> {
     return this.self ? [{ ...this.self(), nodeId: this.nodeId }] : [];
   }

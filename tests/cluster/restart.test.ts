@@ -1,0 +1,142 @@
+/**
+ * A node restarted before the cluster noticed, end to end: real redis-server, real `huddle serve` processes. Node A
+ * (worker launcher) hosts a lobby game, is killed -9 and started again at once on the same data directory (so the
+ * same node id) and ports, well within the ~4 s before B would reap it. Its game died with it: B must read it
+ * `failed` / `node_restarted` within a few seconds and its passcode must admit nowhere. Every child and Redis
+ * started here is killed in afterEach.
+ */
+import { afterAll, afterEach, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePortRange } from '../matchmaker/support/env.ts';
+import { describeRedis, RedisServer, stopAllRedis } from '../support/redis-server.ts';
+import { api, eventually, killAll, serveNode } from './support.ts';
+
+const ENTRY = join(import.meta.dir, '../../src/index.ts');
+const children = new Set<Bun.Subprocess>();
+const dirs: string[] = [];
+
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+afterEach(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.all([...children].map((c) => c.exited));
+  children.clear();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  await killAll();
+  await stopAllRedis();
+});
+afterAll(stopAllRedis);
+
+function freeTcpPort(): number {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+/** One `huddle serve` on fixed ports and data dir (so it can be started again as the same node); its log kept. */
+class FixedNode {
+  readonly url: string;
+  private child: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
+  /** The current run's stdout (JSON log lines). */
+  log = '';
+
+  constructor(
+    private readonly redisUrl: string,
+    readonly dataDir: string,
+    private readonly port: number,
+    private readonly games: { first: number; last: number },
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts it and resolves once it listens (its stdout read to the end meanwhile, so the pipe never fills). */
+  async start(timeoutMs = 20_000): Promise<void> {
+    const child = Bun.spawn(
+      [process.execPath, ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(this.port), '--game-ports', `${this.games.first}-${this.games.last}`,
+        '--data-dir', this.dataDir, '--redis-url', this.redisUrl, '--node-url', this.url, '--max-games', '4', '--log-format', 'json', '--launcher', 'worker'],
+      { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { PATH: process.env.PATH ?? '' } },
+    );
+    this.child = child;
+    children.add(child);
+    this.log = '';
+    const ready = Promise.withResolvers<void>();
+    void (async () => {
+      for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
+        this.log += new TextDecoder().decode(chunk);
+        if (/listening on https?:\/\/\S+\n/.test(this.log)) ready.resolve();
+      }
+      ready.reject(new Error(`the node ended before its ready line: ${this.log}`));
+    })();
+    let timer: Timer | undefined;
+    try {
+      await Promise.race([ready.promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms: ${this.log}`)), timeoutMs)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  nodeId(): string {
+    return readFileSync(join(this.dataDir, 'node-id'), 'utf8').trim();
+  }
+
+  async kill9(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.child?.exited;
+  }
+}
+
+describeRedis('a node restarted before the cluster noticed', () => {
+  test('kill -9 A and start it again at once (worker launcher): B reads its old lobby game failed / node_restarted, its passcode 404', async () => {
+    const redis = await RedisServer.start();
+    const dataDir = mkdtempSync(join(tmpdir(), 'huddle-restart-'));
+    dirs.push(dataDir);
+    const a = new FixedNode(redis.url, dataDir, freeTcpPort(), await freePortRange(4));
+    const [, b] = await Promise.all([a.start(), serveNode(redis.url)]);
+
+    const lobby = await api(a.url, '/api/games', { name: 'waiting' });
+    expect(lobby.status).toBe(201);
+    const gameId = String(lobby.body.gameId);
+    const passcode = String(lobby.body.passcode);
+    // B sees the game through A (forwarded) and its passcode admits through B.
+    await eventually(async () => ((await api(b.url, `/api/games/${gameId}`)).body.state === 'lobby' ? true : undefined), 3000, 'the lobby on B');
+    expect((await api(b.url, '/api/games/join', { passcode, name: 'early' })).status).toBe(200);
+
+    await a.kill9();
+    const killed = Date.now();
+    await a.start();
+    const restartedMs = Date.now() - killed;
+    console.log(`node restart: A listening again ${restartedMs} ms after kill -9`);
+
+    const status = await eventually(async () => {
+      const s = await api(b.url, `/api/games/${gameId}`);
+      return s.body.state === 'failed' ? s.body : undefined;
+    }, 5000, `game ${gameId} failed on B`);
+    const failedMs = Date.now() - killed;
+    console.log(`node restart: the old game read failed on B ${failedMs} ms after kill -9`);
+    // node_restarted, not node_lost: A came back before anyone reaped it, and failed the game itself.
+    expect(status.endReason).toBe('node_restarted');
+    // What Redis holds says so too (the status above may be A's answer from a summary it has not yet reconciled).
+    await eventually(async () => {
+      const fields = (await redis.command('HGETALL', [`huddle:game:${gameId}`])) as Record<string, string>;
+      return fields.state === 'failed' && fields.endReason === 'node_restarted' ? true : undefined;
+    }, 3000, 'the summary in Redis failed / node_restarted');
+    await eventually(async () => (a.log.includes('"event":"cluster.games_restarted"') ? true : undefined), 2000, 'A logging cluster.games_restarted');
+    expect(await redis.command('SMEMBERS', [`huddle:node:${a.nodeId()}:games`])).toEqual([]);
+    const refused = await api(b.url, '/api/games/join', { passcode, name: 'late' });
+    expect(refused.status).toBe(404);
+    expect(refused.body.error?.code).toBe('wrong_passcode');
+    expect((await api(a.url, `/api/games/${gameId}`)).body).toMatchObject({ state: 'failed', endReason: 'node_restarted' });
+    // The restarted node is a full member again: it takes games, and B admits to them.
+    const fresh = await api(a.url, '/api/games', { name: 'A goes on' });
+    expect(fresh.status).toBe(201);
+    await eventually(async () => ((await api(b.url, '/api/games/join', { passcode: fresh.body.passcode, name: 'x' })).status === 200 ? true : undefined), 3000, 'a join on B of a new game on A');
+    // And it still reads node_restarted a beat later (no reaper overwrote it).
+    await Bun.sleep(1500);
+    expect((await api(b.url, `/api/games/${gameId}`)).body).toMatchObject({ state: 'failed', endReason: 'node_restarted' });
+  }, 60_000);
+});
