@@ -11,17 +11,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortRange } from '../matchmaker/support/env.ts';
 import { describeRedis, RedisServer, stopAllRedis } from '../support/redis-server.ts';
-import { api, eventually, killAll, serveNode } from './support.ts';
+import { api, bot, eventually, killAll, serveNode } from './support.ts';
 
 const ENTRY = join(import.meta.dir, '../../src/index.ts');
 const children = new Set<Bun.Subprocess>();
 const dirs: string[] = [];
+/** `huddle game` processes (detached: their own process group), killed by group after each test. */
+const gamePids = new Set<number>();
+
+function killGames(): void {
+  for (const pid of gamePids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  gamePids.clear();
+}
 
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
+  killGames();
 });
 
 afterEach(async () => {
+  killGames();
   for (const child of children) child.kill('SIGKILL');
   await Promise.all([...children].map((c) => c.exited));
   children.clear();
@@ -50,6 +65,7 @@ class FixedNode {
     readonly dataDir: string,
     private readonly port: number,
     private readonly games: { first: number; last: number },
+    private readonly extra: readonly string[] = ['--launcher', 'worker'],
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -58,7 +74,7 @@ class FixedNode {
   async start(timeoutMs = 20_000): Promise<void> {
     const child = Bun.spawn(
       [process.execPath, ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(this.port), '--game-ports', `${this.games.first}-${this.games.last}`,
-        '--data-dir', this.dataDir, '--redis-url', this.redisUrl, '--node-url', this.url, '--max-games', '4', '--log-format', 'json', '--launcher', 'worker'],
+        '--data-dir', this.dataDir, '--redis-url', this.redisUrl, '--node-url', this.url, '--max-games', '4', '--log-format', 'json', ...this.extra],
       { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { PATH: process.env.PATH ?? '' } },
     );
     this.child = child;
@@ -87,6 +103,18 @@ class FixedNode {
   async kill9(): Promise<void> {
     this.child?.kill('SIGKILL');
     await this.child?.exited;
+  }
+
+  /** SIGTERM, and waits for the exit code. */
+  async term(): Promise<number | undefined> {
+    this.child?.kill('SIGTERM');
+    return this.child?.exited;
+  }
+
+  /** The pid of a game's `huddle game` process, from its adoption record. */
+  gamePid(gameId: string): number {
+    const record = JSON.parse(readFileSync(join(this.dataDir, 'games', `${gameId}.json`), 'utf8')) as { process: { pid: number } };
+    return record.process.pid;
   }
 }
 
@@ -139,4 +167,40 @@ describeRedis('a node restarted before the cluster noticed', () => {
     await Bun.sleep(1500);
     expect((await api(b.url, `/api/games/${gameId}`)).body).toMatchObject({ state: 'failed', endReason: 'node_restarted' });
   }, 60_000);
+
+  test('a process-launcher node restarted under a round (SIGTERM detaches): the cluster keeps its game through the restart, the round finishes, B reads the results', async () => {
+    const redis = await RedisServer.start();
+    const dataDir = mkdtempSync(join(tmpdir(), 'huddle-restart-'));
+    dirs.push(dataDir);
+    const a = new FixedNode(redis.url, dataDir, freeTcpPort(), await freePortRange(4), ['--launcher', 'process', '--round-seconds', '14']);
+    const [, b] = await Promise.all([a.start(), serveNode(redis.url)]);
+
+    const host = bot(a.url, ['--name', 'host', '--create', '--start', 'normal', '--start-when', '2']);
+    const created = await host.next('created');
+    const gameId = created.gameId!;
+    gamePids.add(a.gamePid(gameId));
+    const guest = bot(b.url, ['--name', 'guest', '--join', created.passcode!]);
+    await guest.next('joined');
+    await host.next('started');
+
+    expect(await a.term()).toBe(0);
+    const stopped = Date.now();
+    // Longer than a killed node takes to be declared lost (~4 s): the detach's restart window holds the game.
+    await Bun.sleep(6000);
+    expect((await redis.command('HGETALL', [`huddle:game:${gameId}`])) as Record<string, string>).toMatchObject({ state: 'in_progress' });
+    // While A is away its heartbeat says draining, so no node sends it a create.
+    const beat = JSON.parse(String(await redis.command('GET', [`huddle:node:${a.nodeId()}`]))) as { draining: boolean };
+    expect(beat.draining).toBe(true);
+
+    await a.start();
+    console.log(`cluster restart: A back ${Date.now() - stopped} ms after SIGTERM`);
+    expect(a.log).toContain('"event":"server.adopted"');
+    expect(await Promise.all([host.exited, guest.exited])).toEqual([0, 0]);
+    const results = await eventually(async () => {
+      const r = await api(b.url, `/api/games/${gameId}/results`);
+      return r.status === 200 ? r.body : undefined;
+    }, 10_000, 'the results on B');
+    expect((results.players as { name: string }[]).map((p) => p.name).sort()).toEqual(['guest', 'host']);
+    expect((await api(b.url, `/api/games/${gameId}`)).body).toMatchObject({ state: 'finished' });
+  }, 90_000);
 });
