@@ -18,6 +18,7 @@ import type { Logger } from '../../log.ts';
 import { GameError } from '../errors.ts';
 import { normalizePasscode } from '../passcodes.ts';
 import type { GameRegistry, GameStatus } from '../registry.ts';
+import { statusFromStored } from '../registry/read-model.ts';
 import type { LeaderboardEntry, ResultsStore, StoredGame } from '../results-store.ts';
 import type { ClusterMetrics, ForwardRoute } from './cluster-metrics.ts';
 import { ClusterUnavailableError, type ClusterDirectory, type GameSummary, keyRoute, type NodeInfo } from './directory.ts';
@@ -119,7 +120,7 @@ export class ClusterFront {
     this.deps.metrics.answeredFromDirectory++;
     const copy = await this.ask(() => directory.results(gameId));
     // A still-live summary of this node's own game it does not know: it restarted without it (reconcile ends it so).
-    return copy ? statusFromResults(copy) : statusFromSummary(summary, summary.nodeId === this.nodeId ? 'node_restarted' : 'node_lost');
+    return copy ? statusFromStored(copy) : statusFromSummary(summary, summary.nodeId === this.nodeId ? 'node_restarted' : 'node_lost');
   }
 
   /** Stored results: this node's store, else the directory's copy of another node's. */
@@ -217,21 +218,6 @@ export function statusFromSummary(summary: GameSummary, lostReason: 'node_lost' 
     difficulty: extra.difficulty === 'easy' || extra.difficulty === 'normal' || extra.difficulty === 'hard' ? extra.difficulty : null,
     createdAt: Number.isFinite(summary.createdAt) ? new Date(summary.createdAt).toISOString() : null,
     endReason: lost ? lostReason : summary.endReason,
-    next: null,
-  };
-}
-
-/** A finished round known from the directory's copy of its results, as a status. */
-function statusFromResults(stored: StoredGame): GameStatus {
-  return {
-    gameId: stored.gameId,
-    state: 'finished',
-    players: stored.players.length,
-    spectators: 0,
-    maxPlayers: stored.maxPlayers,
-    difficulty: stored.difficulty,
-    createdAt: null,
-    endReason: stored.outcome === 'abandoned' ? 'abandoned' : 'round_over',
     next: null,
   };
 }

@@ -125,13 +125,30 @@ if ARGV[7] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) else redis.call('SAD
 return 1`;
 
 /**
+ * Lua shared by REAP and RECONCILE: drops a game's passcode and key routes, each only if it still names
+ * `game@node` (a passcode another game took since stays), and their per-game index sets.
+ */
+const DROP_ROUTES = `
+local function dropRoutes(prefix, game, node)
+  local route = game .. '@' .. node
+  for _, kind in ipairs({'passcode', 'key'}) do
+    local index = prefix .. 'game:' .. game .. ':' .. kind .. 's'
+    for _, hash in ipairs(redis.call('SMEMBERS', index)) do
+      local key = prefix .. kind .. ':' .. hash
+      if redis.call('GET', key) == route then redis.call('DEL', key) end
+    end
+    redis.call('DEL', index)
+  end
+end`;
+
+/**
  * Reaps a lost node, all or nothing, and only if its heartbeat is still missing, it is still a member and nobody
  * else claimed it: its unended games become failed / node_lost, their passcodes and key routes go (each only if it
  * still names that game), the node leaves the members, and the ids are left in its fencing mailbox.
  * KEYS: heartbeat, nodes, claim, node's games, node's lost. ARGV: prefix, node id, claimer id, claim TTL ms,
  * mailbox TTL ms. Returns the number of games declared lost, or -1 (alive), -2 (not a member), -3 (claimed).
  */
-export const REAP = `
+export const REAP = `${DROP_ROUTES}
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0 then return -2 end
 if not redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', ARGV[4]) then return -3 end
@@ -145,15 +162,7 @@ for _, game in ipairs(redis.call('SMEMBERS', KEYS[4])) do
     redis.call('SADD', KEYS[5], game)
     lost = lost + 1
   end
-  local route = game .. '@' .. ARGV[2]
-  for _, kind in ipairs({'passcode', 'key'}) do
-    local index = prefix .. 'game:' .. game .. ':' .. kind .. 's'
-    for _, hash in ipairs(redis.call('SMEMBERS', index)) do
-      local key = prefix .. kind .. ':' .. hash
-      if redis.call('GET', key) == route then redis.call('DEL', key) end
-    end
-    redis.call('DEL', index)
-  end
+  dropRoutes(prefix, game, ARGV[2])
 end
 redis.call('DEL', KEYS[4])
 redis.call('SREM', KEYS[2], ARGV[2])
@@ -167,7 +176,7 @@ return lost`;
  * game on this node), and it leaves the set; an ended member only leaves the set (its summary and routes stay).
  * KEYS: node's games. ARGV: prefix, node id, live game ids…  Returns the number of games failed.
  */
-export const RECONCILE = `
+export const RECONCILE = `${DROP_ROUTES}
 local prefix = ARGV[1]
 local live = {}
 for i = 3, #ARGV do live[ARGV[i]] = true end
@@ -179,15 +188,7 @@ for _, game in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     if state ~= 'finished' and state ~= 'failed' then
       if state then redis.call('HSET', summary, 'state', 'failed', 'endReason', 'node_restarted') end
       failed = failed + 1
-      local route = game .. '@' .. ARGV[2]
-      for _, kind in ipairs({'passcode', 'key'}) do
-        local index = prefix .. 'game:' .. game .. ':' .. kind .. 's'
-        for _, hash in ipairs(redis.call('SMEMBERS', index)) do
-          local key = prefix .. kind .. ':' .. hash
-          if redis.call('GET', key) == route then redis.call('DEL', key) end
-        end
-        redis.call('DEL', index)
-      end
+      dropRoutes(prefix, game, ARGV[2])
     end
     redis.call('SREM', KEYS[1], game)
   end

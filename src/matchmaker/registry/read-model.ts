@@ -36,17 +36,7 @@ export class GameReads {
     }
     const stored = this.results.getGame(gameId);
     if (!stored) throw new GameError('not_found', 'no such game');
-    return {
-      gameId,
-      state: 'finished',
-      players: stored.players.length,
-      spectators: 0,
-      maxPlayers: stored.maxPlayers,
-      difficulty: stored.difficulty,
-      createdAt: null,
-      endReason: stored.outcome === 'abandoned' ? 'abandoned' : 'round_over',
-      next: null,
-    };
+    return statusFromStored(stored);
   }
 
   /** Stored results of a finished game. Throws `not_found`, or `not_finished` for a game without results. */
@@ -97,4 +87,19 @@ export class GameReads {
     for (const record of this.state.liveGames()) if (record.tick) out.push({ gameId: record.id, players: record.players, tick: record.tick });
     return out;
   }
+}
+
+/** A round known only from its stored results (the game itself is forgotten, or on a node that is gone), as a status. */
+export function statusFromStored(stored: StoredGame): GameStatus {
+  return {
+    gameId: stored.gameId,
+    state: 'finished',
+    players: stored.players.length,
+    spectators: 0,
+    maxPlayers: stored.maxPlayers,
+    difficulty: stored.difficulty,
+    createdAt: null,
+    endReason: stored.outcome === 'abandoned' ? 'abandoned' : 'round_over',
+    next: null,
+  };
 }
