@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortRange, portIsFree, readyUrl } from '../matchmaker/support/env.ts';
+import { collectBotLines } from '../support/bot-lines.ts';
 
 const binary = process.env.HUDDLE_BINARY;
 const dir = mkdtempSync(join(tmpdir(), 'huddle-binary-'));
@@ -29,40 +30,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type BotLine = { event: string; passcode?: string; gameId?: string; scores?: { name: string; score: number }[]; difficulty?: string };
-
 /** Starts `huddle bot … --json` and collects its JSON lines; `next(event)` waits for one. */
 function bot(url: string, args: string[]) {
   const child = Bun.spawn([binary!, 'bot', '--server', url, '--json', '--timeout', '60', ...args], { cwd: dir, env: {}, stdout: 'pipe', stderr: 'pipe' });
   children.push(child);
-  const lines: BotLine[] = [];
-  const waiters: { event: string; resolve: (line: BotLine) => void }[] = [];
-  void (async () => {
-    let buffer = '';
-    for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
-      buffer += new TextDecoder().decode(chunk);
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffer.slice(0, newline)) as BotLine;
-        buffer = buffer.slice(newline + 1);
-        lines.push(line);
-        for (const w of waiters.filter((w) => w.event === line.event)) w.resolve(line);
-      }
-    }
-  })();
-  return {
-    lines,
-    exited: child.exited,
-    stderr: () => new Response(child.stderr).text(),
-    next(event: string, timeoutMs = 20_000): Promise<BotLine> {
-      const seen = lines.find((l) => l.event === event);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiters.push({ event, resolve });
-        setTimeout(() => reject(new Error(`bot: no "${event}" within ${timeoutMs} ms; saw ${JSON.stringify(lines)}`)), timeoutMs);
-      });
-    },
-  };
+  return { ...collectBotLines(child.stdout), exited: child.exited, stderr: () => new Response(child.stderr).text() };
 }
 
 describe.skipIf(!binary)('the compiled binary', () => {

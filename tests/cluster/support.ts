@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortRange, readyUrl } from '../matchmaker/support/env.ts';
+import { collectBotLines } from '../support/bot-lines.ts';
 
 const ENTRY = join(import.meta.dir, '../../src/index.ts');
 const BUN = process.execPath;
@@ -62,46 +63,11 @@ export async function serveNode(redisUrl: string, extra: string[] = []): Promise
   };
 }
 
-type BotLine = { event: string; passcode?: string; gameId?: string; scores?: { name: string; score: number }[] };
-
 /** `huddle bot … --json`; `next(event)` waits for one of its lines. */
 export function bot(url: string, args: string[]) {
   const child = Bun.spawn([BUN, ENTRY, 'bot', '--server', url, '--json', '--timeout', '50', ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { PATH: process.env.PATH ?? '' } });
   children.add(child);
-  const lines: BotLine[] = [];
-  const waiters: { event: string; resolve: (line: BotLine) => void }[] = [];
-  void (async () => {
-    let buffer = '';
-    for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
-      buffer += new TextDecoder().decode(chunk);
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const text = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        let line: BotLine;
-        try {
-          line = JSON.parse(text) as BotLine;
-        } catch {
-          continue;
-        }
-        lines.push(line);
-        for (const w of waiters.filter((w) => w.event === line.event)) w.resolve(line);
-      }
-    }
-  })();
-  return {
-    lines,
-    exited: child.exited,
-    kill: () => child.kill('SIGKILL'),
-    next(event: string, timeoutMs = 20_000): Promise<BotLine> {
-      const seen = lines.find((l) => l.event === event);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiters.push({ event, resolve });
-        setTimeout(() => reject(new Error(`bot: no "${event}" within ${timeoutMs} ms; saw ${JSON.stringify(lines)}`)), timeoutMs).unref();
-      });
-    },
-  };
+  return { ...collectBotLines(child.stdout), exited: child.exited, kill: () => child.kill('SIGKILL') };
 }
 
 export async function api(url: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string } } }> {
