@@ -1,14 +1,18 @@
 /**
- * The state a game's registry must share with other nodes once there are several (issue #10): the games and their
- * states, passcode → game, key hash → seat or group, and the count of games holding a slot. The in-memory store
- * (memory-store.ts) is the embedded default and the one every registry uses today; a Redis store implements the
- * same interface later. Nothing here is a secret in clear: keys are kept as hashes (seats.ts), and a record's
- * secrets sit in its `local` part, which a shared store never writes out.
+ * The state of the games this node hosts: the games and their states, passcode → game, key hash → seat or group,
+ * and the count of games holding a slot. The in-memory store (memory-store.ts) is the one every registry uses; it
+ * is authoritative for this node's games, on one node as in a cluster. Nothing here is a secret in clear: keys are
+ * kept as hashes (seats.ts), and a record's secrets sit in its `local` part.
+ *
+ * What several nodes share is not this store but the cluster directory in front of it
+ * (src/matchmaker/cluster/directory.ts: passcode and key-hash routes to the hosting node, game summaries, node
+ * heartbeats, a copy of results), which the registry feeds through its observer. That split is deliberate: a game
+ * lives on one node, whose private key alone can mint its tokens, so every request for it ends on that node anyway
+ * (forwarded there when another node is asked); keeping its state here keeps join, rejoin, watch, status and the
+ * report route synchronous and free of network round trips, and lets a node serve its own games while Redis is down.
  *
  * Synchronous on purpose: join, rejoin, watch, status and the report route answer synchronously (the facade's
- * public methods and the tests pin that), and the in-memory store must not cost them a microtask per lookup. A
- * Redis store will sit behind a node-local cache of this shape, or the facade's methods become async then, in
- * one step, with the routes; either way the callers of this interface are the registry's modules only.
+ * public methods and the tests pin that), and the in-memory store must not cost them a microtask per lookup.
  *
  * Records are handed out by reference, and the registry changes a game's fields in place at a few points (the
  * state machine's transition and release, a report, a supervision event); a store that copies must write those
