@@ -166,13 +166,15 @@ describeInterop('the netcode C reference client against the real matchmaker and 
   }, 30_000);
 
   test('an expired token is refused (a fresh one from the same server is admitted)', async () => {
-    const short = api(await serve({ tokenExpirySeconds: 1 }));
+    // Long enough for the fresh token to be used on a loaded machine (spawning the reference client), short enough
+    // to wait out.
+    const short = api(await serve({ tokenExpirySeconds: 3 }));
     const game = await short.create('host');
     const joined = await short.join(game.passcode, 'late');
     const fresh = await harness.refclient(harness.tokenFile(game.connectToken), { label: 'fresh' }).result();
     expect(fresh).toMatchObject({ exitCode: '0', connected: 'yes' });
     // Wait past the token's expire timestamp before sending the first request.
-    const late = harness.refclient(harness.tokenFile(joined.body.connectToken), { label: 'late', delay: 2.2, secs: 3 });
+    const late = harness.refclient(harness.tokenFile(joined.body.connectToken), { label: 'late', delay: 4.2, secs: 3 });
     const r = await late.result();
     expect(r).toMatchObject({ exitCode: '1', connected: 'no', payloads_received: '0' });
     expect(late.lines.some((line) => line.includes('SENDING_CONNECTION_RESPONSE'))).toBe(false);
