@@ -43,12 +43,16 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
   const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
   let server: NetcodeServer | undefined;
+  // Created before the socket, so the first datagram is timed too; its schedule starts with the loop below.
+  const tickTimer = new TickTimer(1000 / TICK_HZ, performance.now());
   let failedDatagrams = 0;
   let lastFailureLog = -Infinity;
   const socket: DatagramTransport = await openUdpTransport({
     hostname: env.bindHost,
     port: env.port,
     onDatagram: (data, host, port) => {
+      // Receive, AEAD open and message handling are part of the game's work per tick (tick-timer.ts).
+      tickTimer.datagramStarted(performance.now());
       try {
         server?.receive(data, host, port, now());
       } catch (error) {
@@ -60,11 +64,14 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
           lastFailureLog = now();
           log('datagram_failed', { count: failedDatagrams, why: error instanceof Error ? error.message.slice(0, 120) : 'unknown error' });
         }
+      } finally {
+        tickTimer.datagramEnded(performance.now());
       }
     },
   });
 
   const timers: Timer[] = [];
+  let tickTimeout: Timer | undefined;
   let ended = false;
   // What a reconnecting channel tells a new matchmaker first (HostChannel.resync).
   let lastPlayers: WorkerToMatchmaker | undefined;
@@ -120,6 +127,7 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     if (ended) return;
     ended = true;
     for (const timer of timers) clearInterval(timer);
+    clearTimeout(tickTimeout);
     server?.stop(now());
     socket.close();
     post({ type: 'exiting', reason });
@@ -130,15 +138,20 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     if (message.type === 'shutdown') session.shutdown(message.reason, now());
   });
 
-  const tickTimer = new TickTimer();
+  // The tick runs on a fixed schedule (tick n at start + n/30 s): each timeout is set for the next slot, so a late
+  // tick is measured as late and does not push the ones after it (setInterval drifts from its own firing times).
+  const tick = (): void => {
+    tickTimeout = undefined;
+    if (ended) return;
+    tickTimer.tickStarted(performance.now());
+    const t = now();
+    server?.update(t);
+    session.update(t);
+    tickTimer.tickEnded(performance.now());
+    if (!ended) tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
+  };
+  tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
   timers.push(
-    setInterval(() => {
-      const started = performance.now();
-      const t = now();
-      server?.update(t);
-      session.update(t);
-      tickTimer.record(performance.now() - started);
-    }, 1000 / TICK_HZ),
     setInterval(() => {
       const tick = tickTimer.take();
       post({ type: 'heartbeat', players: session.playerCount, phase: session.phase, ...(tick ? { tick } : {}), seats: session.seatStates() });
