@@ -225,6 +225,34 @@ function serverCpu(workerTids: readonly number[]): { total: number; main: number
   };
 }
 
+/**
+ * Seconds the given threads of a process spent runnable but waiting for a CPU (the scheduler's run-queue wait,
+ * /proc/<pid>/task/<tid>/schedstat field 2), and how many times they were switched in. A game tick that is late
+ * while its thread waited in the run queue was preempted by other threads, not slowed by its own work.
+ */
+function runQueueWait(pid: number | 'self', tids?: readonly number[]): { waitSeconds: number; slices: number } {
+  let waitNs = 0;
+  let slices = 0;
+  let list: readonly (number | string)[] = tids ?? [];
+  if (!tids) {
+    try {
+      list = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return { waitSeconds: NaN, slices: NaN };
+    }
+  }
+  for (const tid of list) {
+    try {
+      const [, wait, n] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      waitNs += wait ?? 0;
+      slices += n ?? 0;
+    } catch {
+      // the thread ended
+    }
+  }
+  return { waitSeconds: waitNs / 1e9, slices };
+}
+
 /** CPU seconds so far of this process's threads, summed by thread name (Bun's own threads included). */
 function cpuByThreadName(): Map<string, number> {
   const byName = new Map<string, number>();
@@ -313,9 +341,13 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
     const windowEnd = Math.min(windowStart + seconds * 1000, roundsEnd - (joinSeconds + createSecondsFor(creates) + 3) * 1000);
     phase = 'window';
     bots.command('window-start');
+    // bench/load.ts --gc-log times the window's GC lines (this process's stderr) by these two lines.
+    progress('window start');
     const workerTids = [...threadsNamed('Worker')];
     const cpu0 = serverCpu(workerTids);
     const threads0 = cpuByThreadName();
+    const workerWait0 = runQueueWait('self', workerTids);
+    const botWait0 = runQueueWait(bots.proc.pid);
     const botCpu0 = procCpuSeconds(bots.proc.pid);
     const machine0 = machineCpuSeconds();
     const gameDrops0 = udpDrops(isGamePort);
@@ -333,9 +365,12 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
     phase = 'idle';
     const gapsAnswer = bots.nextGaps();
     bots.command('window-end');
+    progress('window end');
     const wall = (performance.now() - windowStart) / 1000;
     const cpu1 = serverCpu(workerTids);
     const threads1 = cpuByThreadName();
+    const workerWait1 = runQueueWait('self', workerTids);
+    const botWait1 = runQueueWait(bots.proc.pid);
     const botCpu = procCpuSeconds(bots.proc.pid) - botCpu0;
     const machine1 = machineCpuSeconds();
     const gameDrops = udpDrops(isGamePort) - gameDrops0;
@@ -422,6 +457,10 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       // Cores by thread name over the window (the main thread is named after the process, usually "bun").
       threadCores: Object.fromEntries([...threads1].map(([name, cpu]) => [name, Number(((cpu - (threads0.get(name) ?? 0)) / wall).toFixed(4))]).filter(([, c]) => Number(c) > 0)),
       botCores: botCpu / wall,
+      // Run-queue wait (runnable, no CPU free) in cores: the game workers' threads summed, the bots' process.
+      workerRunQueueCores: (workerWait1.waitSeconds - workerWait0.waitSeconds) / wall,
+      workerSwitchesPerSecond: (workerWait1.slices - workerWait0.slices) / wall,
+      botRunQueueCores: (botWait1.waitSeconds - botWait0.waitSeconds) / wall,
       othersCores: others,
       stealCores: (machine1.steal - machine0.steal) / wall,
       rssMb: median(rss) / MB,

@@ -22,7 +22,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
-import { median } from '../src/stats/percentile.ts';
+import { median, percentileOfSorted } from '../src/stats/percentile.ts';
 import { GAME_WORKER_ENTRY } from '../src/workers/launcher.ts';
 import { portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
 import { benchArgs, usageError } from './args.ts';
@@ -43,6 +43,7 @@ const { values: flags } = benchArgs({
     worker: { type: 'string', default: 'bundled', choices: ['bundled', 'source'], help: 'the game worker as one file (as the binary) or from source' },
     pin: { type: 'boolean', help: 'server on CPU 0, bots and join client on CPU 1 (taskset)' },
     'keep-going': { type: 'boolean', help: 'run every K of the ladder even after one did not hold' },
+    'gc-log': { type: 'boolean', help: "diagnostic: JSC's GC log on in the server (BUN_JSC_logGC), its pauses in the window summarised" },
     // Not the hosting benchmark's default range, so the two can run side by side; still below Linux's ephemeral
     // range (32768–60999), so no bot's port-0 socket can take a game's port.
     'game-ports': { type: 'string', default: '29500-29699', value: 'A-B', help: 'UDP port range for the games' },
@@ -112,20 +113,48 @@ async function runStep(k: number): Promise<Result> {
     '--join-concurrency', String(joinConcurrency), '--round-seconds', String(roundSecondsFor(k)), '--game-ports', gamePorts,
     '--creates', String(creates), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
   // Pinned: the server process (every thread it will start inherits the mask) on CPU 0.
-  const child = Bun.spawn(pin ? ['taskset', '-c', '0', ...argv] : argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const env = flags['gc-log'] ? { ...process.env, BUN_JSC_logGC: '1' } : process.env;
+  const child = Bun.spawn(pin ? ['taskset', '-c', '0', ...argv] : argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env });
   const killer = setTimeout(() => child.kill(), Math.min((stepSecondsFor(k) + 120) * 1000, msLeft() + 30_000));
   let result: Result | undefined;
+  // GC pauses (JSC's log: "… => EdenCollection … p=0.99ms …") that arrive between the window's two progress lines.
+  let inWindow = false;
+  const pauses: { kind: string; ms: number }[] = [];
+  const stderrTail: string[] = [];
+  const stderrDone = forEachLine(child.stderr, (line) => {
+    const gc = / => (\w+)Collection,.* p=([\d.]+)ms/.exec(line);
+    if (gc) {
+      if (inWindow) pauses.push({ kind: gc[1] ?? '?', ms: Number(gc[2]) });
+    } else if (!line.startsWith('[GC') && !line.startsWith('GC END') && !line.startsWith('Requesting GC')) {
+      stderrTail.push(line);
+      if (stderrTail.length > 40) stderrTail.shift();
+    }
+  });
   await forEachLine(child.stdout, (line) => {
     if (line.startsWith('RESULT ')) result = JSON.parse(line.slice('RESULT '.length)) as Result;
     else if (line.trim()) console.log(line);
+    if (line.endsWith('] window start')) inWindow = true;
+    if (line.endsWith('] window end')) inWindow = false;
   });
+  await settlesWithin(stderrDone, 5000);
   // stdout closes when the process ends; a step that outlives it by 10 s kept something alive: a leak.
   const exited = await settlesWithin(child.exited, 10_000);
   clearTimeout(killer);
   if (!exited) child.kill();
-  const stderr = await new Response(child.stderr).text().catch(() => '');
-  if (!result) throw new Error(`step K=${k} gave no result (exit ${child.exitCode}):\n${stderr.slice(-2000)}`);
-  return { ...result, exitedCleanly: exited && child.exitCode === 0 };
+  if (!result) throw new Error(`step K=${k} gave no result (exit ${child.exitCode}):\n${stderrTail.join('\n').slice(-2000)}`);
+  const gc = flags['gc-log'] ? gcSummary(pauses, num(result, 'windowSeconds')) : null;
+  return { ...result, gc, exitedCleanly: exited && child.exitCode === 0 };
+}
+
+/** The window's GC pauses in the server process (every heap: the matchmaker's and each worker's). */
+function gcSummary(pauses: readonly { kind: string; ms: number }[], seconds: number): Result {
+  const ms = pauses.map((p) => p.ms).sort((a, b) => a - b);
+  const of = (kind: string) => pauses.filter((p) => p.kind === kind).length;
+  return {
+    pauses: ms.length, perSecond: ms.length / seconds, eden: of('Eden'), full: of('Full'),
+    p50Ms: ms.length ? percentileOfSorted(ms, 50) : null, p99Ms: ms.length ? percentileOfSorted(ms, 99) : null, maxMs: ms.at(-1) ?? null,
+    pausedMsPerSecond: ms.reduce((a, b) => a + b, 0) / seconds,
+  };
 }
 
 const fmt = (value: unknown, digits = 1): string => (typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–');
@@ -220,7 +249,7 @@ console.log(markdown(
 console.log(`\nCPU (ms of CPU per second per game; server by thread kind) and memory`);
 console.log(markdown(
   ['K', 'server ms/s per game', 'game workers', 'JIT threads', 'main thread', 'other threads', 'bots ms/s per game', 'server cores / bots cores', 'others / steal cores',
-    'RSS per playing game', 'RSS total', 'datagrams handled/s per game', 'Hz median / worst', 'bots timer late p99 / max'],
+    'workers waiting for a CPU, ms/s per game', 'RSS per playing game', 'RSS total', 'datagrams handled/s per game', 'Hz median / worst', 'bots timer late p99 / max'],
   results.map((r) => {
     const k = num(r, 'k');
     const t = threadKinds(r);
@@ -228,7 +257,7 @@ console.log(markdown(
     return [
       kOf(r), `**${perGame(num(r, 'serverCores'))}**`, perGame(t.workers), perGame(t.jit), perGame(t.main), perGame(t.rest), perGame(num(r, 'botCores')),
       `${fmt(num(r, 'serverCores'), 2)} / ${fmt(num(r, 'botCores'), 2)}`, `${fmt(num(r, 'othersCores'), 2)} / ${fmt(num(r, 'stealCores'), 2)}`,
-      `${fmt(num(r, 'rssPerGameMb'), 1)} MB`, `${fmt(num(r, 'rssMb'), 0)} MB`, fmt(num(r, 'datagramsPerGamePerSecond'), 0),
+      perGame(num(r, 'workerRunQueueCores')), `${fmt(num(r, 'rssPerGameMb'), 1)} MB`, `${fmt(num(r, 'rssMb'), 0)} MB`, fmt(num(r, 'datagramsPerGamePerSecond'), 0),
       `${fmt(num(r, 'hzMedian'), 2)} / ${fmt(num(r, 'hzWorst'), 2)}`, `${fmt(num(r, 'botsLateP99Ms'), 1)} / ${fmt(num(r, 'botsLateMaxMs'), 0)} ms`,
     ];
   }),
@@ -237,6 +266,16 @@ console.log(markdown(
 if (creates > 0) {
   console.log(`\nCreate → ready (POST /api/games → 201, one at a time, each ended before the next) while the K games play, ${worker} worker`);
   console.log(markdown(['K live games', 'samples', 'p50', 'p99', 'max'], results.map((r) => [kOf(r), String(r.creates), `${fmt(num(r, 'createP50Ms'), 1)} ms`, `${fmt(num(r, 'createP99Ms'), 1)} ms`, `${fmt(num(r, 'createMaxMs'), 1)} ms`])));
+}
+
+if (flags['gc-log']) {
+  console.log(`\nGC pauses in the server process during the window (JSC's log, every heap: matchmaker and workers; the log itself costs a little)`);
+  console.log(markdown(['K', 'pauses', 'per second per game', 'eden / full', 'pause p50', 'p99', 'max', 'paused ms/s per game'], results.map((r) => {
+    const gc = (r.gc ?? {}) as Result;
+    const k = num(r, 'k');
+    return [kOf(r), String(gc.pauses), fmt(num(gc, 'perSecond') / k, 2), `${gc.eden} / ${gc.full}`, `${fmt(num(gc, 'p50Ms'), 2)} ms`, `${fmt(num(gc, 'p99Ms'), 2)} ms`,
+      `${fmt(num(gc, 'maxMs'), 2)} ms`, fmt(num(gc, 'pausedMsPerSecond') / k, 2)];
+  })));
 }
 
 if (joinSeconds > 0) {

@@ -140,11 +140,15 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
 
   // The tick runs on a fixed schedule (tick n at start + n/30 s): each timeout is set for the next slot, so a late
   // tick is measured as late and does not push the ones after it (setInterval drifts from its own firing times).
+  // The game sees the tick at its slot's time, not the timer's: the arena then steps exactly once per tick (its
+  // 30 Hz world clock would otherwise take 0 steps on a tick that fires a hair early and 2 on the next, whenever its
+  // phase sits near the loop's, and its 20 Hz snapshots would come unevenly).
+  const epochMinusPerf = Date.now() - performance.now();
   const tick = (): void => {
     tickTimeout = undefined;
     if (ended) return;
-    tickTimer.tickStarted(performance.now());
-    const t = now();
+    const due = tickTimer.tickStarted(performance.now());
+    const t = (epochMinusPerf + due) / 1000;
     server?.update(t);
     session.update(t);
     tickTimer.tickEnded(performance.now());

@@ -88,8 +88,8 @@ export class TickTimer {
     return Math.max(0, Math.floor(this.nextDueMs - nowMs));
   }
 
-  /** A tick starts now: its lateness against its slot. */
-  tickStarted(nowMs: number): void {
+  /** A tick starts now: records its lateness against its slot; returns the slot's due time (caller's clock). */
+  tickStarted(nowMs: number): number {
     let due = this.nextDueMs;
     if (nowMs - due > MAX_BEHIND_PERIODS * this.periodMs) {
       const behind = Math.floor((nowMs - due) / this.periodMs);
@@ -100,6 +100,7 @@ export class TickTimer {
     this.lateness.add(Math.max(0, nowMs - due));
     this.next++;
     this.tickStartedAt = nowMs;
+    return due;
   }
 
   /** The tick's update is done: its work is the update plus the datagrams handled since the previous tick. */

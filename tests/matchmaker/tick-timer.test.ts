@@ -25,7 +25,9 @@ describe('TickTimer lateness', () => {
     tick(timer, 1000 + PERIOD + 12); // 12 ms late
     // The next slot is still start + 2 · period, not 12 ms later.
     expect(timer.nextDueMs).toBeCloseTo(1000 + 2 * PERIOD, 9);
-    tick(timer, 1000 + 2 * PERIOD + 0.5);
+    // The tick is handed its slot's time (the game runs it at that time), however late it started.
+    expect(timer.tickStarted(1000 + 2 * PERIOD + 0.5)).toBeCloseTo(1000 + 2 * PERIOD, 9);
+    timer.tickEnded(1000 + 2 * PERIOD + 0.5);
     const stats = timer.take();
     expect(stats?.ticks).toBe(3);
     expect(stats?.lateness.maxMs).toBe(12);
