@@ -74,6 +74,7 @@ const { values: flags } = benchArgs({
     'game-ports': { type: 'string', required: true, value: 'A-B', help: 'UDP port range for the games' },
     creates: { type: 'number', integer: true, min: 0, default: 0, help: 'create → ready samples while the K games play' },
     'worker-entry': { type: 'string', default: '', value: 'file', help: 'the game worker as one bundled file (as the binary); default: source' },
+    'heartbeat-timeout-ms': { type: 'number', integer: true, min: 400, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms; 0: the product's default" },
     'pin-bots': { type: 'string', default: '', value: 'cpu list', help: "run the bots' and the join client's processes under taskset -c on these CPUs" },
   },
 });
@@ -491,6 +492,7 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       loadavg: loadavg().map((l) => Number(l.toFixed(2))),
       pinnedBots: pinBots || null,
       worker: workerEntry ? 'bundled' : 'source',
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     };
   } finally {
     phase = 'idle';
@@ -500,7 +502,8 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
 }
 
 // The product's default heartbeat interval (config's timeout / 4 = 750 ms) and logging (ReadyDurationLog: JSON to /dev/null).
-const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 2), maxPlayers: PLAYERS, roundSeconds });
+const heartbeatTimeoutMs = flags['heartbeat-timeout-ms'] || undefined;
+const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 2), maxPlayers: PLAYERS, roundSeconds, ...(heartbeatTimeoutMs ? { heartbeatTimeoutMs } : {}) });
 process.once('SIGTERM', () => {
   // Stopped from outside (bench/load.ts at --until): take the other processes and the data directory along.
   for (const child of children) child.kill();

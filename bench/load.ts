@@ -43,6 +43,7 @@ const { values: flags } = benchArgs({
     worker: { type: 'string', default: 'bundled', choices: ['bundled', 'source'], help: 'the game worker as one file (as the binary) or from source' },
     pin: { type: 'boolean', help: 'server on CPU 0, bots and join client on CPU 1 (taskset)' },
     'keep-going': { type: 'boolean', help: 'run every K of the ladder even after one did not hold' },
+    'heartbeat-timeout-ms': { type: 'number', integer: true, min: 400, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms (heartbeats at a quarter of it); 0: the product's default" },
     'gc-log': { type: 'boolean', help: "diagnostic: JSC's GC log on in the server (BUN_JSC_logGC), its pauses in the window summarised" },
     // Not the hosting benchmark's default range, so the two can run side by side; still below Linux's ephemeral
     // range (32768–60999), so no bot's port-0 socket can take a game's port.
@@ -111,7 +112,7 @@ const RUN = new URL('./load-run.ts', import.meta.url).pathname;
 async function runStep(k: number): Promise<Result> {
   const argv = [process.execPath, RUN, '--k', String(k), '--seconds', String(seconds), '--join-seconds', String(joinSeconds),
     '--join-concurrency', String(joinConcurrency), '--round-seconds', String(roundSecondsFor(k)), '--game-ports', gamePorts,
-    '--creates', String(creates), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
+    '--creates', String(creates), '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
   // Pinned: the server process (every thread it will start inherits the mask) on CPU 0.
   const env = flags['gc-log'] ? { ...process.env, BUN_JSC_logGC: '1' } : process.env;
   const child = Bun.spawn(pin ? ['taskset', '-c', '0', ...argv] : argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env });
