@@ -238,12 +238,12 @@ console.log(`\nK arena games × ${PLAYERS} bots, ${seconds} s window of play${pi
   `(p50/p99: upper edge of the bucket, "≤"; max exact); per game over the window. Snapshot gaps in ms per player over the window (1 ms bins).`);
 console.log(markdown(
   ['K', 'lateness p50 worst game', 'lateness p99 median / **worst** game', 'lateness p99 after 15 s, worst', 'lateness max worst', 'work p99 median / worst', 'work max worst',
-    'gap p99 median / **worst** player', 'worst gap median / worst player', 'games late / players stuttering', 'missed ticks', 'load avg', 'held?'],
+    'gap p99 median / **worst** player', 'worst gap median / worst player', 'games late / players stuttering', 'missed ticks', 'games playing / bots with results', 'load avg', 'held?'],
   results.map((r) => [
     kOf(r), fmt(sp(r, 'lateP50').worst, 2), `${fmt(sp(r, 'lateP99').median, 2)} / **${fmt(sp(r, 'lateP99').worst, 2)}**`, fmt(sp(r, 'lateP99Warm').worst, 2),
     fmt(sp(r, 'lateMax').worst, 1), `${fmt(sp(r, 'workP99').median, 2)} / ${fmt(sp(r, 'workP99').worst, 2)}`, fmt(sp(r, 'workMax').worst, 1),
     `${fmt(sp(r, 'gapP99').median, 0)} / **${fmt(sp(r, 'gapP99').worst, 0)}**`, `${fmt(sp(r, 'gapMax').median, 0)} / ${fmt(sp(r, 'gapMax').worst, 0)}`,
-    `${r.lateGames} / ${r.stutteringPlayers}`, String(r.missedTicks), (r.loadavg as number[] | undefined)?.join(' ') ?? '–', held(r) ? 'yes' : '**no**',
+    `${r.lateGames} / ${r.stutteringPlayers}`, String(r.missedTicks), `${r.playingMin ?? 0}/${num(r, 'k')} / ${bots(r).withResults}/${PLAYERS * num(r, 'k')}`, (r.loadavg as number[] | undefined)?.join(' ') ?? '–', held(r) ? 'yes' : '**no**',
   ]),
 ));
 
