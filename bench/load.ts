@@ -50,6 +50,7 @@ const { values: flags } = benchArgs({
     'game-ports': { type: 'string', default: '29500-29699', value: 'A-B', help: 'UDP port range for the games' },
     until: { type: 'string', default: '', value: 'HH:MM', help: 'UTC: skip a step that could not end by then' },
     out: { type: 'string', default: '', value: 'file', help: "write every step's raw result as JSON" },
+    from: { type: 'string', default: '', value: 'file', help: 'run nothing: print the tables of an earlier --out file' },
   },
 });
 if (flags.until !== '' && !/^\d\d:\d\d$/.test(flags.until)) usageError(COMMAND, `--until must be HH:MM (UTC), got '${flags.until}'`);
@@ -99,7 +100,8 @@ async function bundledWorker(): Promise<{ entry: string; dir: string }> {
   if (!build.success || !output) throw new Error(`bundling the game worker failed: ${build.logs.join('\n')}`);
   return { entry: output.path, dir };
 }
-const bundle = worker === 'bundled' ? await bundledWorker() : undefined;
+const fromFile = flags.from;
+const bundle = worker === 'bundled' && !fromFile ? await bundledWorker() : undefined;
 
 type Result = Record<string, unknown>;
 interface Spread {
@@ -194,13 +196,14 @@ function markdown(head: string[], rows: string[][]): string {
   return [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-console.log(`huddle load benchmark — nproc ${cpus().length}, ${cpus()[0]?.model ?? '?'}, Bun ${Bun.version}, ${new Date().toISOString()}, ` +
+if (fromFile) console.log(`huddle load benchmark — the tables of ${fromFile} (each step's own load average is in its row)\n`);
+else console.log(`huddle load benchmark — nproc ${cpus().length}, ${cpus()[0]?.model ?? '?'}, Bun ${Bun.version}, ${new Date().toISOString()}, ` +
   `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; K ${kLadder.join(',')}, ${seconds} s window, ${creates} creates, ` +
   `join ${joinSeconds ? `${joinSeconds} s × ${joinConcurrency}` : 'off'}, worker ${worker}${pin ? ', pinned: server CPU 0, bots CPU 1' : ''}\n`);
 
-const results: Result[] = [];
-let stopReason = 'ladder done';
-for (const k of kLadder) {
+const results: Result[] = fromFile ? (JSON.parse(await Bun.file(fromFile).text()) as Result[]) : [];
+let stopReason = fromFile ? `from ${fromFile}` : 'ladder done';
+for (const k of fromFile ? [] : kLadder) {
   let result: Result | undefined;
   for (let attempt = 1; attempt <= 2; attempt++) {
     const quiet = await waitForQuietMachine();
