@@ -142,7 +142,8 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   // tick is measured as late and does not push the ones after it (setInterval drifts from its own firing times).
   // The game sees the tick at its slot's time, not the timer's: the arena then steps exactly once per tick (its
   // 30 Hz world clock would otherwise take 0 steps on a tick that fires a hair early and 2 on the next, whenever its
-  // phase sits near the loop's, and its 20 Hz snapshots would come unevenly).
+  // phase sits near the loop's, and its 20 Hz snapshots would come unevenly). The tick's sends carry that time too,
+  // so a late tick adds its lateness to the round-trip times its links measure (a few ms at most when healthy).
   const epochMinusPerf = Date.now() - performance.now();
   const tick = (): void => {
     tickTimeout = undefined;
