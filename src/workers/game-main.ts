@@ -43,7 +43,8 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
   const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
   let server: NetcodeServer | undefined;
-  // Created before the socket, so the first datagram is timed too; its schedule starts with the loop below.
+  // Created before the socket, so the first datagram is timed too; its schedule starts with the loop below
+  // (startSchedule), so the game's own start is not counted as the first tick's lateness.
   const tickTimer = new TickTimer(1000 / TICK_HZ, performance.now());
   let failedDatagrams = 0;
   let lastFailureLog = -Infinity;
@@ -155,6 +156,7 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     tickTimer.tickEnded(performance.now());
     if (!ended) tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
   };
+  tickTimer.startSchedule(performance.now());
   tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
   timers.push(
     setInterval(() => {

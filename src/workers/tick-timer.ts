@@ -57,7 +57,7 @@ class Sample {
 
 export class TickTimer {
   private readonly periodMs: number;
-  private readonly startMs: number;
+  private startMs: number;
   /** Index of the next tick due, counted from startMs. */
   private next = 0;
   private readonly lateness = new Sample();
@@ -72,6 +72,12 @@ export class TickTimer {
   constructor(periodMs: number, startMs: number) {
     this.periodMs = periodMs;
     this.startMs = startMs;
+  }
+
+  /** Starts the schedule over from `nowMs` (the loop's first tick is due then); the samples so far are kept. */
+  startSchedule(nowMs: number): void {
+    this.startMs = nowMs;
+    this.next = 0;
   }
 
   /** When the next tick is due, on the caller's clock. */

@@ -35,6 +35,14 @@ describe('TickTimer lateness', () => {
     expect(stats?.missed).toBe(0);
   });
 
+  test('startSchedule moves the schedule to the loop\'s start: the time before it is not lateness', () => {
+    const timer = new TickTimer(PERIOD, 0);
+    timer.startSchedule(250); // the game took 250 ms to start its loop
+    expect(timer.nextDueMs).toBe(250);
+    tick(timer, 250.2);
+    expect(timer.take()).toMatchObject({ ticks: 1, missed: 0, lateness: { maxMs: 0.2 } });
+  });
+
   test('a tick a whole period late is followed at once by the next one, which is late too', () => {
     const timer = new TickTimer(PERIOD, 0);
     tick(timer, 0);
