@@ -11,11 +11,17 @@
  * Writes JSON lines to stdout: {"type":"created","games":K} once every game exists, then {"type":"done",...}.
  * With --report-ms (bench/load.ts), also {"type":"counters",...} that often: the bots' datagram counts (see
  * load-datagrams.ts) and event-loop lateness, so the parent can take rates over exactly its window.
+ * Every bot records the gaps between the arena snapshots it receives (src/game/snapshot-gaps.ts). A line
+ * `window-start` on stdin resets them all; `window-end` answers {"type":"gaps","players":[…]}: each bot's
+ * snapshots, gap p50/p99 (1 ms resolution) and worst gap over exactly that window. The `done` line carries the
+ * same over each bot's whole session.
  */
 import { runBot, type BotEvent, type BotOutcome } from '../src/bot.ts';
 import { countDatagrams } from './load-datagrams.ts';
 import { percentileOfSorted } from '../src/stats/percentile.ts';
 import { benchArgs } from './args.ts';
+import { SnapshotGaps } from '../src/game/snapshot-gaps.ts';
+import { forEachLine } from './load-io.ts';
 
 const { values: flags } = benchArgs({
   command: 'bun bench/hosting-bots.ts',
@@ -69,6 +75,18 @@ function startReporting(): () => void {
 // Before the first bot opens its socket, so every bot socket is counted.
 const stopReporting = reportMs > 0 ? startReporting() : () => {};
 
+/** Every bot's snapshot gaps; the parent windows them through stdin. */
+const allGaps: SnapshotGaps[] = [];
+const gapsFor = (): SnapshotGaps => {
+  const gaps = new SnapshotGaps();
+  allGaps.push(gaps);
+  return gaps;
+};
+void forEachLine(Bun.stdin.stream(), (line) => {
+  if (line === 'window-start') for (const gaps of allGaps) gaps.reset();
+  if (line === 'window-end') say({ type: 'gaps', players: allGaps.map((g) => g.summary()) });
+}).catch(() => {});
+
 let connected = 0;
 const outcomes: Promise<BotOutcome>[] = [];
 const createErrors: string[] = [];
@@ -89,6 +107,7 @@ for (let g = 0; g < games; g++) {
     start: 'normal',
     startWhenPlayers: PLAYERS,
     timeoutSeconds,
+    snapshotGaps: gapsFor(),
     onEvent: (event) => {
       if (event.event === 'created') passcode = event.passcode;
       // The first player the worker admits becomes host: joiners that beat the creator in would take the host
@@ -108,7 +127,7 @@ for (let g = 0; g < games; g++) {
   if (hostIn === undefined) continue;
   for (let p = 1; p < PLAYERS; p++) {
     outcomes.push(
-      runBot({ server: url, name: `g${g}p${p}`, mode: { join: hostIn }, timeoutSeconds, onEvent }).catch(
+      runBot({ server: url, name: `g${g}p${p}`, mode: { join: hostIn }, timeoutSeconds, onEvent, snapshotGaps: gapsFor() }).catch(
         (error: unknown): BotOutcome => ({ ok: false, reason: error instanceof Error ? error.message : String(error) }),
       ),
     );
@@ -120,7 +139,7 @@ const settled = await Promise.all(outcomes);
 stopReporting();
 const reasons: Record<string, number> = {};
 for (const outcome of settled) if (!outcome.ok) reasons[outcome.reason] = (reasons[outcome.reason] ?? 0) + 1;
-say({
+const doneLine = `${JSON.stringify({
   type: 'done',
   bots: settled.length,
   connected,
@@ -128,4 +147,8 @@ say({
   failures: reasons,
   notices,
   createErrors: createErrors.slice(0, 5),
-});
+  sessionGaps: settled.map((o) => o.snapshotGaps ?? null),
+})}\n`;
+// stdin (the window commands) stays open while the parent lives: end once the line is out rather than wait for it.
+await new Promise<void>((resolve) => process.stdout.write(doneLine, () => resolve()));
+process.exit(0);

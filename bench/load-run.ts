@@ -4,14 +4,19 @@
  * measuring window is over, a join-API client in a third (bench/load-join.ts) while the games still play.
  *
  *   bun bench/load-run.ts --k 8 --round-seconds 95 [--seconds 60] [--join-seconds 15] [--join-concurrency 8]
- *       [--game-ports A-B]
+ *       [--creates 60] [--game-ports A-B] [--worker-entry FILE] [--pin-bots CPU]
  *
  * Prints progress lines, then `RESULT {json}` last. The process must end by itself once the server has stopped;
  * the parent reports a step that does not as a leak (a worker, socket or timer left behind).
  *
  * Where each figure comes from:
- * - tick times: every game's heartbeats (each carries its worker's tick p50/p99/max since the previous one; the
- *   heartbeat interval is 5 s so a heartbeat's p99 leaves out its largest of ~150 ticks);
+ * - tick lateness and work: every game's heartbeats at the product's default interval (750 ms). Each carries its
+ *   ticks' counts in fixed buckets (src/contract/tick-buckets.ts) and the exact max; a game's p50/p99 over the
+ *   window is taken from its heartbeats' counts added up (the upper edge of the bucket: "≤ 2 ms"), its max exact;
+ * - snapshot gaps: every bot's own recorder (src/game/snapshot-gaps.ts), windowed through the bots' stdin;
+ * - create → ready with the K games live: after the window, --creates games created one after another
+ *   (`POST /api/games` until its 201, then ended and its exit awaited) while the K games play;
+ * - RSS per playing game: (median RSS over the window − the server's settled RSS before any game) / K;
  * - datagrams: counted at the bots' sockets (load-datagrams.ts). On loopback what a bot sends is what a game
  *   socket is offered and what a bot reads is what a game sent, less the kernel's drops at the receiving socket,
  *   which are read from /proc/net/udp for the game ports and for the bots' ports;
@@ -23,7 +28,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Subprocess } from 'bun';
 import { startServer, type RunningServer } from '../src/matchmaker/server.ts';
-import { median } from '../src/stats/percentile.ts';
+import { median, percentileOfSorted } from '../src/stats/percentile.ts';
+import { bucketPercentile } from '../src/contract/tick-buckets.ts';
+import type { SnapshotGapSummary } from '../src/game/snapshot-gaps.ts';
+import { BunWorkerLauncher } from '../src/workers/launcher.ts';
 import { threadCpuSeconds, threadsNamed } from '../tests/hardening/support/proc.ts';
 import {
   benchConfig,
@@ -32,6 +40,7 @@ import {
   portCount,
   procCpuSeconds,
   ReadyDurationLog,
+  settledRss,
   settlesWithin,
   sleep,
   TrackingLauncher,
@@ -44,10 +53,13 @@ import { benchArgs } from './args.ts';
 import { forEachLine } from './load-io.ts';
 
 const PLAYERS = 8;
+/** The issue's goals, for counting games and players past them (bench/load.ts decides what held). */
+const LATE_GOAL_MS = 2;
+const GAP_GOAL_MS = 60;
+/** Seconds the create phase may take: a create and a stop each take tens of ms; generous. */
+const createSecondsFor = (n: number): number => Math.ceil(n * 0.2);
 /** The bots' process reports its counters this often; rates use the reports' own timestamps. */
 const REPORT_MS = 1000;
-/** Heartbeats every 5 s (a quarter of this timeout), as in the hosting tick benchmark. */
-const HEARTBEAT_TIMEOUT_MS = 20_000;
 const COUNTDOWN_SECONDS = 3;
 
 const { values: flags } = benchArgs({
@@ -56,12 +68,21 @@ const { values: flags } = benchArgs({
   flags: {
     k: { type: 'number', integer: true, min: 1, required: true, help: 'live games' },
     seconds: { type: 'number', integer: true, min: 1, default: 60, help: 'measured window' },
-    'join-seconds': { type: 'number', integer: true, min: 1, default: 15, help: 'join-API phase' },
+    'join-seconds': { type: 'number', integer: true, min: 0, default: 15, help: 'join-API phase; 0: none' },
     'join-concurrency': { type: 'number', integer: true, min: 1, default: 8, help: 'join requests in flight' },
     'round-seconds': { type: 'number', integer: true, min: 1, required: true, help: 'round length' },
     'game-ports': { type: 'string', required: true, value: 'A-B', help: 'UDP port range for the games' },
+    creates: { type: 'number', integer: true, min: 0, default: 0, help: 'create → ready samples while the K games play' },
+    'worker-entry': { type: 'string', default: '', value: 'file', help: 'the game worker as one bundled file (as the binary); default: source' },
+    'heartbeat-timeout-ms': { type: 'number', integer: true, min: 0, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms; 0: the product's default" },
+    'pin-bots': { type: 'string', default: '', value: 'cpu list', help: "run the bots' and the join client's processes under taskset -c on these CPUs" },
   },
 });
+const creates = flags.creates;
+const workerEntry = flags['worker-entry'];
+const pinBots = flags['pin-bots'];
+/** Prefix for the other processes: pinned to their own CPUs with --pin-bots (this process was pinned by its parent). */
+const pinned = (argv: string[]): string[] => (pinBots ? ['taskset', '-c', pinBots, ...argv] : argv);
 const k = flags.k;
 const seconds = flags.seconds;
 const joinSeconds = flags['join-seconds'];
@@ -83,16 +104,26 @@ interface Counters extends DatagramCounts {
 }
 
 /** The bots' process, its JSON lines read as they come: the newest counters and every other line. */
-function spawnBots(url: string): { proc: Subprocess<'ignore', 'pipe', 'inherit'>; latest: () => Counters | undefined; lines: Record<string, unknown>[]; done: Promise<void>; onCounters: (fn: (c: Counters) => void) => void } {
+function spawnBots(url: string): {
+  proc: Subprocess<'pipe', 'pipe', 'inherit'>;
+  latest: () => Counters | undefined;
+  lines: Record<string, unknown>[];
+  done: Promise<void>;
+  onCounters: (fn: (c: Counters) => void) => void;
+  /** Tells every bot to start a new gap window, or asks for the window's gaps. */
+  command: (line: 'window-start' | 'window-end') => void;
+  nextGaps: () => Promise<SnapshotGapSummary[]>;
+} {
   const proc = Bun.spawn(
-    [process.execPath, new URL('./hosting-bots.ts', import.meta.url).pathname, '--url', url, '--games', String(k), '--players', String(PLAYERS),
-      '--timeout', String(roundSeconds + 60 + k), '--report-ms', String(REPORT_MS)],
-    { stdin: 'ignore', stdout: 'pipe', stderr: 'inherit' },
+    pinned([process.execPath, new URL('./hosting-bots.ts', import.meta.url).pathname, '--url', url, '--games', String(k), '--players', String(PLAYERS),
+      '--timeout', String(roundSeconds + 60 + k), '--report-ms', String(REPORT_MS)]),
+    { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' },
   );
   children.add(proc);
   void proc.exited.then(() => children.delete(proc));
   let latest: Counters | undefined;
   let listener: ((c: Counters) => void) | undefined;
+  let gapsWaiter: PromiseWithResolvers<SnapshotGapSummary[]> | undefined;
   const lines: Record<string, unknown>[] = [];
   const handle = (text: string): void => {
     let line: Record<string, unknown>;
@@ -104,10 +135,22 @@ function spawnBots(url: string): { proc: Subprocess<'ignore', 'pipe', 'inherit'>
     if (line.type === 'counters') {
       latest = line as unknown as Counters;
       listener?.(latest);
-    } else lines.push(line);
+    } else if (line.type === 'gaps') gapsWaiter?.resolve(line.players as SnapshotGapSummary[]);
+    else lines.push(line);
   };
   const done = forEachLine(proc.stdout, handle).then(async () => void (await proc.exited));
-  return { proc, latest: () => latest, lines, done, onCounters: (fn) => (listener = fn) };
+  return {
+    proc,
+    latest: () => latest,
+    lines,
+    done,
+    onCounters: (fn) => (listener = fn),
+    command: (line) => {
+      proc.stdin.write(`${line}\n`);
+      void proc.stdin.flush();
+    },
+    nextGaps: () => (gapsWaiter = Promise.withResolvers<SnapshotGapSummary[]>()).promise,
+  };
 }
 
 /**
@@ -116,18 +159,61 @@ function spawnBots(url: string): { proc: Subprocess<'ignore', 'pipe', 'inherit'>
  */
 const WARM_MS = 15_000;
 
-/** Per game: median of its heartbeats' p50s, worst heartbeat p99 (all, and once warm) and max, ticks per second. */
-function gameTicks(list: readonly HeartbeatSample[], windowStart: number): { p50: number; p99: number; p99Warm: number; max: number; hz: number } {
-  // The first heartbeat only marks time for the rate: its ticks ran partly before the window.
-  const ticks = list.slice(1).reduce((sum, s) => sum + s.tick.ticks, 0);
+interface GameFigures {
+  lateP50: number;
+  lateP99: number;
+  lateP99Warm: number;
+  lateMax: number;
+  workP50: number;
+  workP99: number;
+  workMax: number;
+  ticks: number;
+  missed: number;
+  datagrams: number;
+  hz: number;
+  datagramsPerSecond: number;
+}
+
+const addCounts = (into: number[], counts: readonly number[]): number[] => counts.map((c, i) => c + (into[i] ?? 0));
+
+/** One game over the window, from its heartbeats' bucket counts added up (the first only marks time). */
+function gameTicks(list: readonly HeartbeatSample[], windowStart: number): GameFigures {
+  const counted = list.slice(1);
+  let late: number[] = [];
+  let lateWarm: number[] = [];
+  let work: number[] = [];
+  for (const s of counted) {
+    late = addCounts(late, s.tick.lateness.counts);
+    work = addCounts(work, s.tick.work.counts);
+    if (s.at >= windowStart + WARM_MS) lateWarm = addCounts(lateWarm, s.tick.lateness.counts);
+  }
+  const ticks = counted.reduce((sum, s) => sum + s.tick.ticks, 0);
+  const lateMax = Math.max(...counted.map((s) => s.tick.lateness.maxMs));
+  const workMax = Math.max(...counted.map((s) => s.tick.work.maxMs));
   const span = list.length > 1 ? (list.at(-1) as HeartbeatSample).at - (list[0] as HeartbeatSample).at : NaN;
   return {
-    p50: median(list.map((s) => s.tick.p50Ms)),
-    p99: Math.max(...list.map((s) => s.tick.p99Ms)),
-    p99Warm: Math.max(...list.filter((s) => s.at >= windowStart + WARM_MS).map((s) => s.tick.p99Ms)),
-    max: Math.max(...list.map((s) => s.tick.maxMs)),
+    lateP50: bounded(bucketPercentile(late, 50), lateMax),
+    lateP99: bounded(bucketPercentile(late, 99), lateMax),
+    lateP99Warm: bounded(bucketPercentile(lateWarm, 99), lateMax),
+    lateMax,
+    workP50: bounded(bucketPercentile(work, 50), workMax),
+    workP99: bounded(bucketPercentile(work, 99), workMax),
+    workMax,
+    ticks,
+    missed: counted.reduce((sum, s) => sum + s.tick.missed, 0),
+    datagrams: counted.reduce((sum, s) => sum + s.tick.datagrams, 0),
     hz: (ticks / span) * 1000,
+    datagramsPerSecond: (counted.reduce((sum, s) => sum + s.tick.datagrams, 0) / span) * 1000,
   };
+}
+
+/** A bucket percentile past the last edge (> 100 ms) is bounded by the exact max instead of Infinity. */
+const bounded = (p: number, max: number): number => (p === Infinity ? max : p);
+
+/** Worst (largest) and median of one figure across games or players. */
+function spread(values: readonly number[]): { worst: number; median: number } {
+  const finite = values.filter((v) => !Number.isNaN(v));
+  return { worst: finite.length ? Math.max(...finite) : NaN, median: median(finite) };
 }
 
 /** CPU seconds so far of this process, its main thread and the given worker threads. */
@@ -138,6 +224,34 @@ function serverCpu(workerTids: readonly number[]): { total: number; main: number
     main: threadCpuSeconds(process.pid) ?? NaN,
     workers: workerTids.reduce((sum, tid) => sum + (threadCpuSeconds(tid) ?? 0), 0),
   };
+}
+
+/**
+ * Seconds the given threads of a process spent runnable but waiting for a CPU (the scheduler's run-queue wait,
+ * /proc/<pid>/task/<tid>/schedstat field 2), and how many times they were switched in. A game tick that is late
+ * while its thread waited in the run queue was preempted by other threads, not slowed by its own work.
+ */
+function runQueueWait(pid: number | 'self', tids?: readonly number[]): { waitSeconds: number; slices: number } {
+  let waitNs = 0;
+  let slices = 0;
+  let list: readonly (number | string)[] = tids ?? [];
+  if (!tids) {
+    try {
+      list = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return { waitSeconds: NaN, slices: NaN };
+    }
+  }
+  for (const tid of list) {
+    try {
+      const [, wait, n] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      waitNs += wait ?? 0;
+      slices += n ?? 0;
+    } catch {
+      // the thread ended
+    }
+  }
+  return { waitSeconds: waitNs / 1e9, slices };
 }
 
 /** CPU seconds so far of this process's threads, summed by thread name (Bun's own threads included). */
@@ -169,8 +283,8 @@ async function createLobby(url: string): Promise<{ gameId: string; passcode: str
 /** The join client's RESULT line, or why there is none. */
 async function runJoinClient(url: string, passcode: string): Promise<Record<string, unknown>> {
   const proc = Bun.spawn(
-    [process.execPath, new URL('./load-join.ts', import.meta.url).pathname, '--url', url, '--passcode', passcode,
-      '--seconds', String(joinSeconds), '--concurrency', String(joinConcurrency)],
+    pinned([process.execPath, new URL('./load-join.ts', import.meta.url).pathname, '--url', url, '--passcode', passcode,
+      '--seconds', String(joinSeconds), '--concurrency', String(joinConcurrency)]),
     { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
   );
   children.add(proc);
@@ -189,12 +303,15 @@ async function runJoinClient(url: string, passcode: string): Promise<Record<stri
 
 async function step(server: RunningServer, tracking: TrackingLauncher, log: ReadyDurationLog): Promise<Record<string, unknown>> {
   const url = server.localUrl;
-  const target = await createLobby(url);
-  let phase: 'idle' | 'window' | 'join' = 'idle';
+  // The join phase's target: an open lobby nobody connects to (none without a join phase).
+  const target = joinSeconds > 0 ? await createLobby(url) : undefined;
+  // The server (and the idle target) before any played game, for RSS per playing game.
+  const rssBaseline = await settledRss(2000);
+  let phase: 'idle' | 'window' | 'create' | 'join' = 'idle';
   const windowSamples = new Map<string, HeartbeatSample[]>();
   const joinSamples: HeartbeatSample[] = [];
   tracking.onHeartbeat = (gameId, sample) => {
-    if (gameId === target.gameId) return; // the join target idles in its lobby; only the played games count
+    if (gameId === target?.gameId) return; // the join target idles in its lobby; only the played games count
     if (phase === 'window') {
       const list = windowSamples.get(gameId) ?? [];
       list.push(sample);
@@ -222,11 +339,16 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
     const windowStart = performance.now();
     // Every round must still be playing at the end of the join phase; the earliest round bounds the window.
     const roundsEnd = (firstStarted ?? windowStart) + (COUNTDOWN_SECONDS + roundSeconds) * 1000;
-    const windowEnd = Math.min(windowStart + seconds * 1000, roundsEnd - (joinSeconds + 3) * 1000);
+    const windowEnd = Math.min(windowStart + seconds * 1000, roundsEnd - (joinSeconds + createSecondsFor(creates) + 3) * 1000);
     phase = 'window';
+    bots.command('window-start');
+    // bench/load.ts --gc-log times the window's GC lines (this process's stderr) by these two lines.
+    progress('window start');
     const workerTids = [...threadsNamed('Worker')];
     const cpu0 = serverCpu(workerTids);
     const threads0 = cpuByThreadName();
+    const workerWait0 = runQueueWait('self', workerTids);
+    const botWait0 = runQueueWait(bots.proc.pid);
     const botCpu0 = procCpuSeconds(bots.proc.pid);
     const machine0 = machineCpuSeconds();
     const gameDrops0 = udpDrops(isGamePort);
@@ -242,29 +364,47 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       playing.push(snap.gamesByState.in_progress);
     }
     phase = 'idle';
+    const gapsAnswer = bots.nextGaps();
+    bots.command('window-end');
+    progress('window end');
     const wall = (performance.now() - windowStart) / 1000;
     const cpu1 = serverCpu(workerTids);
     const threads1 = cpuByThreadName();
+    const workerWait1 = runQueueWait('self', workerTids);
+    const botWait1 = runQueueWait(bots.proc.pid);
     const botCpu = procCpuSeconds(bots.proc.pid) - botCpu0;
     const machine1 = machineCpuSeconds();
     const gameDrops = udpDrops(isGamePort) - gameDrops0;
     const counters1 = bots.latest();
     const serverCores = (cpu1.total - cpu0.total) / wall;
     progress(`window ${wall.toFixed(1)} s: server ${serverCores.toFixed(2)} cores, bots ${(botCpu / wall).toFixed(2)} cores`);
+    const gaps = (await Promise.race([gapsAnswer, sleep(10_000).then(() => [] as SnapshotGapSummary[])])).filter((g) => g.gaps > 0);
+
+    // Create → ready while the K games play: one create at a time, each ended before the next.
+    phase = 'create';
+    const createMs: number[] = [];
+    for (let i = 0; i < creates; i++) {
+      const started = performance.now();
+      const lobby = await createLobby(url);
+      createMs.push(performance.now() - started);
+      await tracking.stopGame(lobby.gameId);
+    }
+    createMs.sort((a, b) => a - b);
+    if (creates > 0) progress(`create → ready with ${k} games live: p50 ${percentileOfSorted(createMs, 50).toFixed(1)} ms, p99 ${percentileOfSorted(createMs, 99).toFixed(1)} ms`);
 
     // The join phase: the same games keep playing while a third process hammers the join route.
     phase = 'join';
     const joinStart = performance.now();
     const joinCpu0 = serverCpu(workerTids);
     const joinBotCpu0 = procCpuSeconds(bots.proc.pid);
-    const join = await runJoinClient(url, target.passcode);
+    const join = target ? await runJoinClient(url, target.passcode) : { skipped: true };
     const joinWall = (performance.now() - joinStart) / 1000;
     const joinCpu1 = serverCpu(workerTids);
     const joinBotCpu = procCpuSeconds(bots.proc.pid) - joinBotCpu0;
     phase = 'idle';
-    // Heartbeats that arrived 5 s or more into the join phase cover only ticks run during it.
-    const joinTicks = joinSamples.filter((s) => s.at >= joinStart + 5000).map((s) => s.tick.p99Ms);
-    progress(`join: ${JSON.stringify(join)}`);
+    // Heartbeats that arrived 1 s or more into the join phase cover only ticks run during it; all games together.
+    const joinCounts = joinSamples.filter((s) => s.at >= joinStart + 1000).reduce((sum: number[], s) => addCounts(sum, s.tick.lateness.counts), []);
+    if (target) progress(`join: ${JSON.stringify(join)}`);
 
     const perGame = [...windowSamples.values()].map((list) => gameTicks(list, windowStart));
     const bySocketSeconds = counters0 && counters1 ? (counters1.at - counters0.at) / 1000 : NaN;
@@ -273,7 +413,7 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
 
     // Let the rounds end and the bots collect their results; then end the join target, and all must be released.
     const roundsOver = await settlesWithin(bots.done, (roundSeconds + 90 + k) * 1000);
-    await tracking.stopGame(target.gameId);
+    if (target) await tracking.stopGame(target.gameId);
     const released = await waitFor(() => server.registry.live === 0, 15_000, 100);
     const leaks: string[] = [];
     if (server.registry.live !== 0) leaks.push(`registry.live = ${server.registry.live}`);
@@ -286,15 +426,29 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       allStarted,
       windowSeconds: wall,
       gamesMeasured: perGame.length,
-      tickP50Median: median(perGame.map((g) => g.p50)),
-      tickP99Median: median(perGame.map((g) => g.p99)),
-      tickP99Worst: Math.max(...perGame.map((g) => g.p99)),
-      tickP99WarmMedian: median(perGame.map((g) => g.p99Warm)),
-      tickP99WarmWorst: Math.max(...perGame.map((g) => g.p99Warm)),
-      tickMaxWorst: Math.max(...perGame.map((g) => g.max)),
+      // Tick lateness and work, ms: per game over the window (bucket upper edges for p50/p99, exact max).
+      lateP50: spread(perGame.map((g) => g.lateP50)),
+      lateP99: spread(perGame.map((g) => g.lateP99)),
+      lateP99Warm: spread(perGame.map((g) => g.lateP99Warm)),
+      lateMax: spread(perGame.map((g) => g.lateMax)),
+      workP50: spread(perGame.map((g) => g.workP50)),
+      workP99: spread(perGame.map((g) => g.workP99)),
+      workMax: spread(perGame.map((g) => g.workMax)),
+      lateGames: perGame.filter((g) => !(g.lateP99 <= LATE_GOAL_MS)).length,
+      missedTicks: perGame.reduce((sum, g) => sum + g.missed, 0),
+      datagramsPerGamePerSecond: median(perGame.map((g) => g.datagramsPerSecond)),
       hzMedian: median(perGame.map((g) => g.hz)),
       hzWorst: Math.min(...perGame.map((g) => g.hz)),
-      slowGames: perGame.filter((g) => g.p99 > 10).length,
+      // Snapshot gaps, ms, per player over the window: the worst player's and the median player's.
+      playersWithGaps: gaps.length,
+      gapP99: spread(gaps.map((g) => g.p99Ms)),
+      gapMax: spread(gaps.map((g) => g.maxMs)),
+      gapP50Median: median(gaps.map((g) => g.p50Ms)),
+      stutteringPlayers: gaps.filter((g) => !(g.p99Ms <= GAP_GOAL_MS)).length,
+      creates: createMs.length,
+      createP50Ms: createMs.length ? percentileOfSorted(createMs, 50) : null,
+      createP99Ms: createMs.length ? percentileOfSorted(createMs, 99) : null,
+      createMaxMs: createMs.length ? createMs.at(-1) : null,
       playersMin: Math.min(...players),
       playingMin: Math.min(...playing),
       serverCores,
@@ -304,9 +458,15 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       // Cores by thread name over the window (the main thread is named after the process, usually "bun").
       threadCores: Object.fromEntries([...threads1].map(([name, cpu]) => [name, Number(((cpu - (threads0.get(name) ?? 0)) / wall).toFixed(4))]).filter(([, c]) => Number(c) > 0)),
       botCores: botCpu / wall,
+      // Run-queue wait (runnable, no CPU free) in cores: the game workers' threads summed, the bots' process.
+      workerRunQueueCores: (workerWait1.waitSeconds - workerWait0.waitSeconds) / wall,
+      workerSwitchesPerSecond: (workerWait1.slices - workerWait0.slices) / wall,
+      botRunQueueCores: (botWait1.waitSeconds - botWait0.waitSeconds) / wall,
       othersCores: others,
       stealCores: (machine1.steal - machine0.steal) / wall,
       rssMb: median(rss) / MB,
+      rssBaselineMb: rssBaseline / MB,
+      rssPerGameMb: (median(rss) - rssBaseline) / MB / k,
       // Server in = what the bots sent; server out = what the bots read (+ drops at the bots' sockets).
       botsSentPerSecond: delta('sent') / bySocketSeconds,
       botsReceivedPerSecond: delta('received') / bySocketSeconds,
@@ -321,14 +481,18 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       joinServerCores: (joinCpu1.total - joinCpu0.total) / joinWall,
       joinMainThreadCores: (joinCpu1.main - joinCpu0.main) / joinWall,
       joinBotCores: joinBotCpu / joinWall,
-      joinTickP99Worst: joinTicks.length ? Math.max(...joinTicks) : null,
-      joinTickP99Median: joinTicks.length ? median(joinTicks) : null,
-      bots: done,
+      joinLateP99AllGames: target ? bucketPercentile(joinCounts, 99) : null,
+      joinLateMax: target ? Math.max(0, ...joinSamples.map((s) => s.tick.lateness.maxMs)) : null,
+      // Each bot's whole-session gaps, summarised (the window's are above).
+      bots: done ? { ...done, sessionGaps: undefined, sessionGapP99Worst: spread(((done.sessionGaps ?? []) as (SnapshotGapSummary | null)[]).map((g) => g?.p99Ms ?? NaN)).worst } : null,
       roundsOver,
       released,
       leaks,
       problems: log.problems.slice(0, 5),
-      loadavg: loadavg()[0],
+      loadavg: loadavg().map((l) => Number(l.toFixed(2))),
+      pinnedBots: pinBots || null,
+      worker: workerEntry ? 'bundled' : 'source',
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     };
   } finally {
     phase = 'idle';
@@ -337,14 +501,16 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
   }
 }
 
-const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 1), maxPlayers: PLAYERS, roundSeconds, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+// The product's default heartbeat interval (config's timeout / 4 = 750 ms) and logging (ReadyDurationLog: JSON to /dev/null).
+const heartbeatTimeoutMs = flags['heartbeat-timeout-ms'] || undefined;
+const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 2), maxPlayers: PLAYERS, roundSeconds, ...(heartbeatTimeoutMs ? { heartbeatTimeoutMs } : {}) });
 process.once('SIGTERM', () => {
   // Stopped from outside (bench/load.ts at --until): take the other processes and the data directory along.
   for (const child of children) child.kill();
   removeDataDir();
   process.exit(143);
 });
-const tracking = new TrackingLauncher();
+const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry } : {}));
 const log = new ReadyDurationLog();
 const server = await startServer({ config, launcher: tracking, log });
 let result: Record<string, unknown>;

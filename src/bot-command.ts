@@ -23,7 +23,8 @@ connection is lost it rejoins its seat by itself while the game holds it (--rejo
   --start-when N        ... once N players (host included) are in the lobby (default 1)
   --chat TEXT           say this in the lobby chat once connected
   --timeout SECONDS     give up after this long (default 600)
-  --json                one JSON object per event instead of text
+  --json                one JSON object per event instead of text; the last line is a summary with the
+                        gaps between arena snapshots as they arrived (p50/p99 at 1 ms resolution, worst)
 `;
 }
 
@@ -83,6 +84,23 @@ export async function runBotCommand(args: string[]): Promise<number> {
       ...(values.timeout ? { timeoutSeconds: number('timeout', values.timeout, 1, 86400) } : {}),
       onEvent: print,
     });
+    // The last line: how it went, and the stutter this player saw (gaps between arena snapshots as they arrived).
+    const gaps = outcome.snapshotGaps;
+    const summary = {
+      event: 'summary',
+      ok: outcome.ok,
+      reason: outcome.reason,
+      snapshots: gaps?.snapshots ?? 0,
+      snapshotGapP50Ms: finiteOrNull(gaps?.p50Ms),
+      snapshotGapP99Ms: finiteOrNull(gaps?.p99Ms),
+      snapshotGapMaxMs: gaps && gaps.gaps > 0 ? gaps.maxMs : null,
+    };
+    process.stdout.write(
+      json
+        ? `${JSON.stringify(summary)}\n`
+        : `summary: ${outcome.reason}; ${summary.snapshots} snapshots` +
+            `${summary.snapshotGapP99Ms === null ? '' : `, gap between snapshots p99 ≤ ${summary.snapshotGapP99Ms} ms, worst ${summary.snapshotGapMaxMs} ms`}\n`,
+    );
     return outcome.ok ? 0 : 1;
   } catch (error) {
     process.stderr.write(`huddle bot: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -116,3 +134,5 @@ function describe(event: BotEvent): string {
       return `closed: ${event.reason}`;
   }
 }
+
+const finiteOrNull = (value: number | undefined): number | null => (value !== undefined && Number.isFinite(value) ? value : null);

@@ -10,6 +10,7 @@ import { DIFFICULTIES, type Difficulty } from './game/lobby.ts';
 import { ArenaClient } from './game/arena-client.ts';
 import { botControls } from './game/bot-brain.ts';
 import { Channel, createGameLink } from './game/peer-link.ts';
+import { SnapshotGaps, type SnapshotGapSummary } from './game/snapshot-gaps.ts';
 import { HUDDLE_PROTOCOL_ID } from './protocol/constants.ts';
 import { openUdpTransport } from './protocol/transport/udp.ts';
 
@@ -26,6 +27,11 @@ export interface BotOptions {
   /** Give up after this long (seconds). */
   timeoutSeconds?: number;
   onEvent?: (event: BotEvent) => void;
+  /**
+   * Where the bot records the gaps between the snapshots it receives (a bench passes its own to read or reset it
+   * while the bot plays); one of its own otherwise. The outcome carries its summary either way.
+   */
+  snapshotGaps?: SnapshotGaps;
 }
 
 export type BotEvent =
@@ -47,6 +53,8 @@ export interface BotOutcome {
   passcode?: string;
   results?: { name: string; score: number }[];
   reason: string;
+  /** The gaps between arena snapshots as they arrived, over the whole session (rejoins included). */
+  snapshotGaps?: SnapshotGapSummary;
 }
 
 interface Ticket {
@@ -139,13 +147,17 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   const stopping = new AbortController();
 
   let arena = new ArenaClient();
+  const gaps = options.snapshotGaps ?? new SnapshotGaps();
   client = new GameClient({
     protocolId: HUDDLE_PROTOCOL_ID,
     createLink: createGameLink,
     send: (d, h, p) => socket.send(d, h, p),
     onChange: (view) => onChange(view),
     gameChannels: [Channel.Snapshot],
-    onGameMessage: (_channel, bytes) => arena.receive(bytes),
+    // Timed as it arrives: this runs in the socket's datagram callback.
+    onGameMessage: (_channel, bytes) => {
+      if (arena.receive(bytes)) gaps.arrived(performance.now());
+    },
   });
 
   function onChange(view: GameView): void {
@@ -258,7 +270,7 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
 
   client.connect(new Uint8Array(Buffer.from(ticket.connectToken, 'base64')), now());
   try {
-    return await done.promise;
+    return { ...(await done.promise), snapshotGaps: gaps.summary() };
   } finally {
     stopped = true;
     stopping.abort();

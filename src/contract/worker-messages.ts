@@ -13,6 +13,7 @@
  */
 import { type SchemaOptions, type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox';
 import { DIFFICULTIES } from '../game/lobby.ts';
+import { TICK_BUCKETS_MS } from './tick-buckets.ts';
 
 const strict = { additionalProperties: false } as const;
 
@@ -81,8 +82,31 @@ export type WorkerExitReason = (typeof EXIT_REASONS)[number];
 const Count = Type.Integer({ minimum: 0, maximum: 256 });
 const Millis = Type.Number({ minimum: 0, maximum: 600_000 });
 
+/** p50/p99/max over one heartbeat interval's ticks, and how many fell in each of TICK_BUCKETS_MS. */
+export const TickDurations = Type.Object(
+  {
+    p50Ms: Millis,
+    p99Ms: Millis,
+    maxMs: Millis,
+    counts: Type.Array(Type.Integer({ minimum: 0, maximum: 1_000_000 }), { minItems: TICK_BUCKETS_MS.length + 1, maxItems: TICK_BUCKETS_MS.length + 1 }),
+  },
+  strict,
+);
+export type TickDurations = Static<typeof TickDurations>;
+
+/** The game loop's health since the previous heartbeat (src/workers/tick-timer.ts says how each is taken). */
 export const TickStats = Type.Object(
-  { ticks: Type.Integer({ minimum: 0, maximum: 1_000_000 }), p50Ms: Millis, p99Ms: Millis, maxMs: Millis },
+  {
+    ticks: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    /** Ticks skipped after the loop fell more than 5 periods behind (a stall): their slots were given up. */
+    missed: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+    /** Datagrams handled (each timed into the following tick's work). */
+    datagrams: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+    /** Actual start − scheduled start of each tick (the schedule is start + n · 1000/30 ms). */
+    lateness: TickDurations,
+    /** Per tick: its update plus the handling of every datagram since the previous tick. */
+    work: TickDurations,
+  },
   strict,
 );
 export type TickStats = Static<typeof TickStats>;
@@ -100,7 +124,7 @@ export const WorkerToMatchmaker = Type.Union([
       type: Type.Literal('heartbeat'),
       players: Count,
       phase: literalUnion(WORKER_PHASES),
-      /** Game-loop tick durations since the previous heartbeat, for capacity planning and /metrics. */
+      /** The game loop's tick lateness and work since the previous heartbeat, for capacity planning and /metrics. */
       tick: Type.Optional(TickStats),
       /** The held player seats (the admin view shows who is connected and each ping). */
       seats: Type.Optional(Type.Array(SeatState, { maxItems: 256 })),

@@ -17,16 +17,17 @@ export class ArenaClient {
   rejectedSnapshots = 0;
   receivedSnapshots = 0;
 
-  /** A snapshot from the Snapshot channel. */
-  receive(bytes: Uint8Array): void {
+  /** A snapshot from the Snapshot channel; whether it decoded. */
+  receive(bytes: Uint8Array): boolean {
     const before = this.receiver.latest;
     const result = this.receiver.receive(bytes);
     if (!result.ok) {
       this.rejectedSnapshots++;
-      return;
+      return false;
     }
     this.receivedSnapshots++;
     if (this.receiver.latest !== before) this.previousView = before;
+    return true;
   }
 
   get latest(): WorldView | undefined {

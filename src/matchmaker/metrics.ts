@@ -22,8 +22,10 @@ const START_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as c
 export interface LiveSnapshot {
   gamesByState: Record<GameState, number>;
   playersConnected: number;
-  /** The slowest live game loop's tick p99 over its last heartbeat interval, in ms. */
-  worstTickP99Ms?: number;
+  /** The worst live game loop's tick lateness p99 over its last heartbeat interval, in ms. */
+  worstTickLatenessP99Ms?: number;
+  /** The worst live game loop's tick work (update + datagram handling) p99 over its last heartbeat interval, in ms. */
+  worstTickWorkP99Ms?: number;
 }
 
 export class Metrics {
@@ -79,8 +81,10 @@ export class Metrics {
     for (const state of GAME_STATES) lines.push(`huddle_games{state="${state}"} ${live.gamesByState[state]}`);
     family('huddle_players_connected', 'gauge', 'Players connected to live games, as their workers report.');
     lines.push(`huddle_players_connected ${live.playersConnected}`);
-    family('huddle_game_tick_p99_seconds_max', 'gauge', 'The slowest live game loop: its tick-time p99 over the last heartbeat interval.');
-    lines.push(`huddle_game_tick_p99_seconds_max ${(live.worstTickP99Ms ?? 0) / 1000}`);
+    family('huddle_game_tick_lateness_p99_seconds_max', 'gauge', 'The worst live game loop: how late its ticks started against their 30 Hz schedule, p99 over the last heartbeat interval.');
+    lines.push(`huddle_game_tick_lateness_p99_seconds_max ${(live.worstTickLatenessP99Ms ?? 0) / 1000}`);
+    family('huddle_game_tick_work_p99_seconds_max', 'gauge', "The worst live game loop: a tick's work (its update and the datagrams handled since the previous tick), p99 over the last heartbeat interval.");
+    lines.push(`huddle_game_tick_work_p99_seconds_max ${(live.worstTickWorkP99Ms ?? 0) / 1000}`);
     family('huddle_games_started_total', 'counter', 'Games whose worker became ready.');
     lines.push(`huddle_games_started_total ${this.gamesStarted}`);
     family('huddle_games_finished_total', 'counter', 'Games that ended normally (results stored or lobby closed).');

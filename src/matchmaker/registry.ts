@@ -18,7 +18,7 @@
 import type { GameReport, TickStats } from '../contract/worker-messages.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { GameError } from './errors.ts';
-import { type GameState, Metrics } from './metrics.ts';
+import { type GameState, type LiveSnapshot, Metrics } from './metrics.ts';
 import { hasPasscodeLength, PASSCODE_LENGTH } from './passcodes.ts';
 import { PortPool } from './ports.ts';
 import type { StoredGame } from './results-store.ts';
@@ -387,8 +387,8 @@ export class GameRegistry {
     await this.lifecycle.drain(reason, timeoutMs);
   }
 
-  /** Counts for /metrics, and the slowest game loop's tick p99 over live games (ms). */
-  snapshot(): { gamesByState: Record<GameState, number>; playersConnected: number; worstTickP99Ms: number } {
+  /** Counts for /metrics, and the worst live game loop's tick lateness and work p99 (ms, last heartbeat each). */
+  snapshot(): Required<LiveSnapshot> {
     return this.reads.snapshot();
   }
 

@@ -43,12 +43,17 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
   const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
   let server: NetcodeServer | undefined;
+  // Created before the socket, so the first datagram is timed too; its schedule starts with the loop below
+  // (startSchedule), so the game's own start is not counted as the first tick's lateness.
+  const tickTimer = new TickTimer(1000 / TICK_HZ, performance.now());
   let failedDatagrams = 0;
   let lastFailureLog = -Infinity;
   const socket: DatagramTransport = await openUdpTransport({
     hostname: env.bindHost,
     port: env.port,
     onDatagram: (data, host, port) => {
+      // Receive, AEAD open and message handling are part of the game's work per tick (tick-timer.ts).
+      tickTimer.datagramStarted(performance.now());
       try {
         server?.receive(data, host, port, now());
       } catch (error) {
@@ -60,11 +65,14 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
           lastFailureLog = now();
           log('datagram_failed', { count: failedDatagrams, why: error instanceof Error ? error.message.slice(0, 120) : 'unknown error' });
         }
+      } finally {
+        tickTimer.datagramEnded(performance.now());
       }
     },
   });
 
   const timers: Timer[] = [];
+  let tickTimeout: Timer | undefined;
   let ended = false;
   // What a reconnecting channel tells a new matchmaker first (HostChannel.resync).
   let lastPlayers: WorkerToMatchmaker | undefined;
@@ -120,6 +128,7 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     if (ended) return;
     ended = true;
     for (const timer of timers) clearInterval(timer);
+    clearTimeout(tickTimeout);
     server?.stop(now());
     socket.close();
     post({ type: 'exiting', reason });
@@ -130,15 +139,26 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     if (message.type === 'shutdown') session.shutdown(message.reason, now());
   });
 
-  const tickTimer = new TickTimer();
+  // The tick runs on a fixed schedule (tick n at start + n/30 s): each timeout is set for the next slot, so a late
+  // tick is measured as late and does not push the ones after it (setInterval drifts from its own firing times).
+  // The game sees the tick at its slot's time, not the timer's: the arena then steps exactly once per tick (its
+  // 30 Hz world clock would otherwise take 0 steps on a tick that fires a hair early and 2 on the next, whenever its
+  // phase sits near the loop's, and its 20 Hz snapshots would come unevenly). The tick's sends carry that time too,
+  // so a late tick adds its lateness to the round-trip times its links measure (a few ms at most when healthy).
+  const epochMinusPerf = Date.now() - performance.now();
+  const tick = (): void => {
+    tickTimeout = undefined;
+    if (ended) return;
+    const due = tickTimer.tickStarted(performance.now());
+    const t = (epochMinusPerf + due) / 1000;
+    server?.update(t);
+    session.update(t);
+    tickTimer.tickEnded(performance.now());
+    if (!ended) tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
+  };
+  tickTimer.startSchedule(performance.now());
+  tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
   timers.push(
-    setInterval(() => {
-      const started = performance.now();
-      const t = now();
-      server?.update(t);
-      session.update(t);
-      tickTimer.record(performance.now() - started);
-    }, 1000 / TICK_HZ),
     setInterval(() => {
       const tick = tickTimer.take();
       post({ type: 'heartbeat', players: session.playerCount, phase: session.phase, ...(tick ? { tick } : {}), seats: session.seatStates() });

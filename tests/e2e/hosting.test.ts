@@ -11,6 +11,8 @@ import { runBot, type BotOutcome } from '../../src/bot.ts';
 import { defaultConfig, type Config } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/matchmaker/server.ts';
 import { ClientState } from '../../src/protocol/netcode/client.ts';
+import { Value } from '@sinclair/typebox/value';
+import { TickStats } from '../../src/contract/worker-messages.ts';
 import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LaunchSpec, type LauncherEvent } from '../../src/workers/launcher.ts';
 import { freePortRange, waitFor } from '../matchmaker/support/env.ts';
 import { UdpPlayer } from '../support/udp-player.ts';
@@ -18,9 +20,16 @@ import { UdpPlayer } from '../support/udp-player.ts';
 /** The real launcher, remembering each game's handle so a test can kill a worker the hard way. */
 class RecordingLauncher implements GameLauncher {
   readonly handles = new Map<string, GameHandle>();
+  /** Every heartbeat's tick statistics, by game. */
+  readonly ticks = new Map<string, TickStats[]>();
   private readonly inner = new BunWorkerLauncher({ stopGraceMs: 1000 });
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
-    const handle = this.inner.launch(spec, onEvent);
+    const ticks: TickStats[] = [];
+    this.ticks.set(spec.env.gameId, ticks);
+    const handle = this.inner.launch(spec, (event) => {
+      if (event.type === 'heartbeat' && event.tick) ticks.push(event.tick);
+      onEvent(event);
+    });
     this.handles.set(spec.env.gameId, handle);
     return handle;
   }
@@ -128,6 +137,23 @@ describe('hosting flow over real UDP', () => {
     expect(stored.players.map((p) => p.name).sort()).toEqual(names);
     await waitFor(() => !server.registry.resolveLive(gameId), 5000, 'worker exit');
     expect(await status(gameId)).toMatchObject({ state: 'finished', endReason: 'round_over' });
+
+    // Heartbeats carry the loop's lateness and work, datagrams included (the players' inputs arrived) …
+    const beats = launcher.ticks.get(gameId) ?? [];
+    expect(beats.length).toBeGreaterThan(0);
+    for (const beat of beats) {
+      expect(Value.Check(TickStats, beat)).toBe(true);
+      expect(beat.lateness.counts.reduce((a, b) => a + b, 0)).toBe(beat.ticks);
+      expect(beat.lateness.maxMs).toBeGreaterThanOrEqual(beat.lateness.p99Ms);
+      expect(beat.work.maxMs).toBeGreaterThanOrEqual(beat.work.p50Ms);
+    }
+    expect(beats.some((b) => b.datagrams > 0 && b.work.maxMs > 0)).toBe(true);
+    // … and every bot saw the snapshots of the round arrive, with gaps measured.
+    for (const outcome of [hostOutcome, ...guestOutcomes]) {
+      expect(outcome.snapshotGaps?.snapshots).toBeGreaterThan(10);
+      expect(outcome.snapshotGaps!.maxMs).toBeGreaterThan(0);
+      expect(outcome.snapshotGaps!.p99Ms).toBeGreaterThanOrEqual(outcome.snapshotGaps!.p50Ms);
+    }
     expect(server.registry.freePorts).toBe(freeBefore);
   }, 30_000);
 

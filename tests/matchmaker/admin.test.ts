@@ -124,6 +124,14 @@ describe('admin: the token', () => {
   });
 });
 
+const TICK = {
+  ticks: 22,
+  missed: 0,
+  datagrams: 300,
+  lateness: { p50Ms: 0.05, p99Ms: 0.4, maxMs: 1.5, counts: [20, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+  work: { p50Ms: 0.3, p99Ms: 0.9, maxMs: 0.9, counts: [0, 12, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+};
+
 describe('admin: live games', () => {
   test('state, players (names, connected, ping), spectators, tick health and age', async () => {
     const t = adminApp(TOKEN);
@@ -155,7 +163,7 @@ describe('admin: live games', () => {
       type: 'heartbeat',
       players: 2,
       phase: 'lobby',
-      tick: { ticks: 22, p50Ms: 0.05, p99Ms: 0.4, maxMs: 1.5 },
+      tick: TICK,
       seats: [
         { name: 'Ada', connected: true, pingMs: 14 },
         { name: 'Bob', connected: false, pingMs: 0 },
@@ -170,7 +178,7 @@ describe('admin: live games', () => {
         { name: 'Bob', connected: false, pingMs: 0 },
       ],
       spectators: 1,
-      tick: { ticks: 22, p50Ms: 0.05, p99Ms: 0.4, maxMs: 1.5 },
+      tick: TICK,
       ageSeconds: 95,
       difficulty: null,
     });

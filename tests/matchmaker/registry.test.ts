@@ -335,3 +335,25 @@ describe('GameRegistry: join and reports', () => {
     expect((await rejection(() => registry.results('AAAAAAAAAAAAAAAAAAAAAA'))).code).toBe('not_found');
   });
 });
+
+describe('GameRegistry: tick health from heartbeats', () => {
+  const durations = (p99Ms: number) => ({ p50Ms: p99Ms / 4, p99Ms, maxMs: p99Ms * 2, counts: [20, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
+
+  test('the newest heartbeat of each game is kept; the worst lateness and work p99 reach /metrics', async () => {
+    const { registry, launcher } = fakeRegistry();
+    const a = await registry.create({ name: 'a' });
+    const b = await registry.create({ name: 'b' });
+    expect(registry.snapshot()).toMatchObject({ worstTickLatenessP99Ms: 0, worstTickWorkP99Ms: 0 });
+    const tickA = { ticks: 22, missed: 0, datagrams: 400, lateness: durations(3), work: durations(0.5) };
+    const tickB = { ticks: 22, missed: 1, datagrams: 380, lateness: durations(0.4), work: durations(1.25) };
+    launcher.byId(a.gameId).emit({ type: 'heartbeat', players: 1, phase: 'lobby', tick: { ...tickA, lateness: durations(40) } });
+    launcher.byId(a.gameId).emit({ type: 'heartbeat', players: 1, phase: 'lobby', tick: tickA });
+    launcher.byId(b.gameId).emit({ type: 'heartbeat', players: 1, phase: 'lobby', tick: tickB });
+
+    expect(registry.snapshot()).toMatchObject({ worstTickLatenessP99Ms: 3, worstTickWorkP99Ms: 1.25 });
+    expect(registry.tickStats().map((t) => t.tick).sort((x, y) => x.datagrams - y.datagrams)).toEqual([tickB, tickA]);
+    const text = registry.metrics.render(registry.snapshot());
+    expect(text).toContain('huddle_game_tick_lateness_p99_seconds_max 0.003\n');
+    expect(text).toContain('huddle_game_tick_work_p99_seconds_max 0.00125\n');
+  });
+});

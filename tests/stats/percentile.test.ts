@@ -50,11 +50,15 @@ describe('median', () => {
 });
 
 describe('the game loop reports its ticks with this definition', () => {
-  test('TickTimer: p50, p99 and max of a heartbeat of 150 ticks, then reset', async () => {
+  test('TickTimer: lateness p50, p99 and max of a heartbeat of 150 ticks, then reset', async () => {
     const { TickTimer } = await import('../../src/workers/tick-timer.ts');
-    const timer = new TickTimer();
-    for (const ms of shuffled(oneTo(150))) timer.record(ms / 10);
-    expect(timer.take()).toEqual({ ticks: 150, p50Ms: 7.6, p99Ms: 14.9, maxMs: 15 });
+    // A 20 ms period, so every lateness here (0.1–15 ms) leaves each tick starting after the previous one.
+    const timer = new TickTimer(20, 0);
+    shuffled(oneTo(150)).forEach((tenths, n) => {
+      timer.tickStarted(n * 20 + tenths / 10);
+      timer.tickEnded(n * 20 + tenths / 10);
+    });
+    expect(timer.take()?.lateness).toMatchObject({ p50Ms: 7.6, p99Ms: 14.9, maxMs: 15 });
     expect(timer.take()).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { t } from 'elysia';
 import { GAME_STATES } from '../metrics.ts';
-import { Difficulty, literalUnion } from '../../contract/worker-messages.ts';
+import { Difficulty, literalUnion, TickStats } from '../../contract/worker-messages.ts';
 
 const EXAMPLE_GAME = 'q3JmX0dWm2b6yC1l8b1Q9A';
 const Millis = t.Number({ minimum: 0 });
@@ -24,18 +24,10 @@ export const AdminGame = t.Object({
   seatsTaken: Type.Integer({ minimum: 0, description: 'Connected players and dropped ones whose seat is held' }),
   players: t.Array(AdminPlayer),
   spectators: Type.Integer({ minimum: 0 }),
-  tick: t.Union(
-    [
-      t.Object({
-        ticks: Type.Integer({ minimum: 0 }),
-        p50Ms: Millis,
-        p99Ms: Millis,
-        maxMs: Millis,
-      }),
-      t.Null(),
-    ],
-    { description: "The game loop's tick durations over the last heartbeat interval (a tick is due every 33 ms); null before the first" },
-  ),
+  tick: t.Union([TickStats, t.Null()], {
+    description:
+      "The game loop over the last heartbeat interval: how late its ticks started against their fixed 30 Hz schedule, and each tick's work (its update plus the datagrams handled since the previous tick), p50/p99/max and bucket counts; null before the first",
+  }),
   ending: t.Boolean({ description: 'Asked to stop and not gone yet' }),
 });
 
@@ -60,7 +52,13 @@ export const AdminGames = t.Object(
               { name: 'Bob', connected: false, pingMs: 0 },
             ],
             spectators: 1,
-            tick: { ticks: 23, p50Ms: 0.04, p99Ms: 0.2, maxMs: 0.3 },
+            tick: {
+              ticks: 23,
+              missed: 0,
+              datagrams: 410,
+              lateness: { p50Ms: 0.09, p99Ms: 0.6, maxMs: 0.6, counts: [18, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+              work: { p50Ms: 0.31, p99Ms: 0.9, maxMs: 0.9, counts: [0, 19, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] },
+            },
             ending: false,
           },
         ],

@@ -4,7 +4,7 @@
  */
 import type { TickStats } from '../../contract/worker-messages.ts';
 import { GameError } from '../errors.ts';
-import { GAME_STATES, type GameState } from '../metrics.ts';
+import { GAME_STATES, type GameState, type LiveSnapshot } from '../metrics.ts';
 import type { ResultsStore, StoredGame } from '../results-store.ts';
 import { seatsTaken } from './game-record.ts';
 import type { GameStateStore } from './state-store.ts';
@@ -47,17 +47,19 @@ export class GameReads {
     throw new GameError('not_found', 'no such game');
   }
 
-  /** Counts for /metrics, and the slowest game loop's tick p99 over live games (ms). */
-  snapshot(): { gamesByState: Record<GameState, number>; playersConnected: number; worstTickP99Ms: number } {
+  /** Counts for /metrics, and the worst live game loop's tick lateness and work p99 (ms, last heartbeat each). */
+  snapshot(): Required<LiveSnapshot> {
     const gamesByState = Object.fromEntries(GAME_STATES.map((s) => [s, 0])) as Record<GameState, number>;
     let playersConnected = 0;
-    let worstTickP99Ms = 0;
+    let worstTickLatenessP99Ms = 0;
+    let worstTickWorkP99Ms = 0;
     for (const record of this.state.liveGames()) {
       gamesByState[record.state]++;
       playersConnected += record.players;
-      worstTickP99Ms = Math.max(worstTickP99Ms, record.tick?.p99Ms ?? 0);
+      worstTickLatenessP99Ms = Math.max(worstTickLatenessP99Ms, record.tick?.lateness.p99Ms ?? 0);
+      worstTickWorkP99Ms = Math.max(worstTickWorkP99Ms, record.tick?.work.p99Ms ?? 0);
     }
-    return { gamesByState, playersConnected, worstTickP99Ms };
+    return { gamesByState, playersConnected, worstTickLatenessP99Ms, worstTickWorkP99Ms };
   }
 
   /** The live games for the admin view, oldest first. */
