@@ -98,7 +98,9 @@ describe('a process game outlives its matchmaker', () => {
       const created = await post(`${first.url}/api/games`, { name: 'host' });
       expect(created.status).toBe(201);
       const gameId = created.body.gameId as string;
-      const { pid } = s.record(gameId).process;
+      // Read once: the record is removed as soon as the game ends, so later polls must not depend on it.
+      const identity = s.record(gameId).process;
+      const { pid } = identity;
       gamePids.add(pid);
       const secrets = s.record(gameId).secrets;
       // The record holds the game's secrets: private to the service's user.
@@ -123,7 +125,7 @@ describe('a process game outlives its matchmaker', () => {
       const code = await Promise.race([first.child.exited, Bun.sleep(8000).then(() => 'hung' as const)]);
       expect(code).toBe(how === 'SIGKILL' ? 137 : 0);
       // The game plays on without a matchmaker; its record waits for the next one.
-      expect(processAlive(s.record(gameId).process)).toBe(true);
+      expect(processAlive(identity)).toBe(true);
       expect(s.records()).toEqual([`${gameId}.json`]);
       if (downMs > 0) {
         // Past the round's end with nobody to report to: the players see no results yet.
@@ -152,7 +154,7 @@ describe('a process game outlives its matchmaker', () => {
       );
       host.close();
       // The game ends by itself once its players are gone: finished, the process gone, the record removed.
-      await waitFor(() => !processAlive(s.record(gameId).process), 15_000, 'the game process to end').catch(async () => {
+      await waitFor(() => !processAlive(identity), 15_000, 'the game process to end').catch(async () => {
         throw new Error(`still running; status ${JSON.stringify(await status(second.url, gameId))}`);
       });
       for (let i = 0; i < 100 && s.records().length > 0; i++) await Bun.sleep(50);
