@@ -6,124 +6,19 @@
  * started here is killed in afterEach.
  */
 import { afterAll, afterEach, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePortRange } from '../matchmaker/support/env.ts';
 import { describeRedis, RedisServer, stopAllRedis } from '../support/redis-server.ts';
-import { api, bot, eventually, killAll, serveNode } from './support.ts';
-
-const ENTRY = join(import.meta.dir, '../../src/index.ts');
-const children = new Set<Bun.Subprocess>();
-const dirs: string[] = [];
-/** `huddle game` processes (detached: their own process group), killed by group after each test. */
-const gamePids = new Set<number>();
-
-function killGames(): void {
-  for (const pid of gamePids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  gamePids.clear();
-}
-
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  killGames();
-});
+import { api, bot, eventually, killAll, ServeNode, serveNode } from './support.ts';
 
 afterEach(async () => {
-  killGames();
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all([...children].map((c) => c.exited));
-  children.clear();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   await killAll();
   await stopAllRedis();
 });
 afterAll(stopAllRedis);
 
-function freeTcpPort(): number {
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
-/** One `huddle serve` on fixed ports and data dir (so it can be started again as the same node); its log kept. */
-class FixedNode {
-  readonly url: string;
-  private child: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
-  /** The current run's stdout (JSON log lines). */
-  log = '';
-
-  constructor(
-    private readonly redisUrl: string,
-    readonly dataDir: string,
-    private readonly port: number,
-    private readonly games: { first: number; last: number },
-    private readonly extra: readonly string[] = ['--launcher', 'worker'],
-  ) {
-    this.url = `http://127.0.0.1:${port}`;
-  }
-
-  /** Starts it and resolves once it listens (its stdout read to the end meanwhile, so the pipe never fills). */
-  async start(timeoutMs = 20_000): Promise<void> {
-    const child = Bun.spawn(
-      [process.execPath, ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(this.port), '--game-ports', `${this.games.first}-${this.games.last}`,
-        '--data-dir', this.dataDir, '--redis-url', this.redisUrl, '--node-url', this.url, '--max-games', '4', '--log-format', 'json', ...this.extra],
-      { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { PATH: process.env.PATH ?? '' } },
-    );
-    this.child = child;
-    children.add(child);
-    this.log = '';
-    const ready = Promise.withResolvers<void>();
-    void (async () => {
-      for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
-        this.log += new TextDecoder().decode(chunk);
-        if (/listening on https?:\/\/\S+\n/.test(this.log)) ready.resolve();
-      }
-      ready.reject(new Error(`the node ended before its ready line: ${this.log}`));
-    })();
-    let timer: Timer | undefined;
-    try {
-      await Promise.race([ready.promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms: ${this.log}`)), timeoutMs)))]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  nodeId(): string {
-    return readFileSync(join(this.dataDir, 'node-id'), 'utf8').trim();
-  }
-
-  async kill9(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.child?.exited;
-  }
-
-  /** SIGTERM, and waits for the exit code. */
-  async term(): Promise<number | undefined> {
-    this.child?.kill('SIGTERM');
-    return this.child?.exited;
-  }
-
-  /** The pid of a game's `huddle game` process, from its adoption record. */
-  gamePid(gameId: string): number {
-    const record = JSON.parse(readFileSync(join(this.dataDir, 'games', `${gameId}.json`), 'utf8')) as { process: { pid: number } };
-    return record.process.pid;
-  }
-}
-
 describeRedis('a node restarted before the cluster noticed', () => {
   test('kill -9 A and start it again at once (worker launcher): B reads its old lobby game failed / node_restarted, its passcode 404', async () => {
     const redis = await RedisServer.start();
-    const dataDir = mkdtempSync(join(tmpdir(), 'huddle-restart-'));
-    dirs.push(dataDir);
-    const a = new FixedNode(redis.url, dataDir, freeTcpPort(), await freePortRange(4));
+    const a = await ServeNode.create(redis.url, ['--launcher', 'worker']);
     const [, b] = await Promise.all([a.start(), serveNode(redis.url)]);
 
     const lobby = await api(a.url, '/api/games', { name: 'waiting' });
@@ -170,15 +65,13 @@ describeRedis('a node restarted before the cluster noticed', () => {
 
   test('a process-launcher node restarted under a round (SIGTERM detaches): the cluster keeps its game through the restart, the round finishes, B reads the results', async () => {
     const redis = await RedisServer.start();
-    const dataDir = mkdtempSync(join(tmpdir(), 'huddle-restart-'));
-    dirs.push(dataDir);
-    const a = new FixedNode(redis.url, dataDir, freeTcpPort(), await freePortRange(4), ['--launcher', 'process', '--round-seconds', '14']);
+    const a = await ServeNode.create(redis.url, ['--launcher', 'process', '--round-seconds', '14']);
     const [, b] = await Promise.all([a.start(), serveNode(redis.url)]);
 
     const host = bot(a.url, ['--name', 'host', '--create', '--start', 'normal', '--start-when', '2']);
     const created = await host.next('created');
     const gameId = created.gameId!;
-    gamePids.add(a.gamePid(gameId));
+    a.trackGame(gameId);
     const guest = bot(b.url, ['--name', 'guest', '--join', created.passcode!]);
     await guest.next('joined');
     await host.next('started');

@@ -1,24 +1,41 @@
 /**
  * Real `huddle serve` nodes and `huddle bot` players for the cluster's end-to-end tests: each node its own HTTP
- * port, UDP game-port range, data directory and --node-url, all on 127.0.0.1 and one Redis. Every child started
- * here is killed by `killAll()` (afterEach), and as a last resort when the test process exits.
+ * port, UDP game-port range, data directory and --node-url, all on 127.0.0.1 and one Redis. A node keeps its ports
+ * and data directory across `start()`s, so it can be killed and started again as the same node. Every child, game
+ * process (`trackGame`) and directory started here is removed by `killAll()` (afterEach), and children and game
+ * processes as a last resort when the test process exits.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePortRange, readyUrl } from '../matchmaker/support/env.ts';
+import { freePortRange } from '../matchmaker/support/env.ts';
 import { collectBotLines } from '../support/bot-lines.ts';
 
 const ENTRY = join(import.meta.dir, '../../src/index.ts');
 const BUN = process.execPath;
 const children = new Set<Bun.Subprocess>();
 const dirs: string[] = [];
+/** `huddle game` processes (detached: their own process group), killed by group. */
+const gamePids = new Set<number>();
+
+function killGames(): void {
+  for (const pid of gamePids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  gamePids.clear();
+}
 
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
+  killGames();
 });
 
 export async function killAll(): Promise<void> {
+  killGames();
   for (const child of children) child.kill('SIGKILL');
   await Promise.all([...children].map((c) => c.exited));
   children.clear();
@@ -32,35 +49,82 @@ function freeTcpPort(): number {
   return port;
 }
 
-export interface ServeNode {
-  url: string;
-  child: Bun.Subprocess<'ignore', 'pipe', 'pipe'>;
-  dataDir: string;
-  kill9(): Promise<void>;
+/** One `huddle serve` on fixed ports and data dir; its stdout (JSON log lines) is read to the end and kept. */
+export class ServeNode {
+  readonly url: string;
+  readonly dataDir: string;
+  private readonly port = freeTcpPort();
+  private child: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
+  /** The current run's stdout. */
+  log = '';
+
+  private constructor(
+    private readonly redisUrl: string,
+    private readonly games: { first: number; last: number },
+    private readonly extra: readonly string[],
+  ) {
+    this.dataDir = mkdtempSync(join(tmpdir(), 'huddle-node-'));
+    dirs.push(this.dataDir);
+    this.url = `http://127.0.0.1:${this.port}`;
+  }
+
+  static async create(redisUrl: string, extra: readonly string[] = []): Promise<ServeNode> {
+    return new ServeNode(redisUrl, await freePortRange(4), extra);
+  }
+
+  /** Starts it (again) and resolves once it listens. */
+  async start(timeoutMs = 20_000): Promise<this> {
+    const child = Bun.spawn(
+      [BUN, ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(this.port), '--game-ports', `${this.games.first}-${this.games.last}`,
+        '--data-dir', this.dataDir, '--redis-url', this.redisUrl, '--node-url', this.url, '--max-games', '4', '--log-format', 'json', ...this.extra],
+      { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { PATH: process.env.PATH ?? '' } },
+    );
+    this.child = child;
+    children.add(child);
+    this.log = '';
+    const ready = Promise.withResolvers<void>();
+    void (async () => {
+      for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
+        this.log += new TextDecoder().decode(chunk);
+        if (/listening on https?:\/\/\S+\n/.test(this.log)) ready.resolve();
+      }
+      ready.reject(new Error(`the node ended before its ready line: ${this.log}`));
+    })();
+    let timer: Timer | undefined;
+    try {
+      await Promise.race([ready.promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ready line within ${timeoutMs} ms: ${this.log}`)), timeoutMs)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this;
+  }
+
+  nodeId(): string {
+    return readFileSync(join(this.dataDir, 'node-id'), 'utf8').trim();
+  }
+
+  async kill9(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.child?.exited;
+  }
+
+  /** SIGTERM, and waits for the exit code. */
+  async term(): Promise<number | undefined> {
+    this.child?.kill('SIGTERM');
+    return this.child?.exited;
+  }
+
+  /** The pid of a game's `huddle game` process (from its adoption record), killed with the rest by killAll(). */
+  trackGame(gameId: string): number {
+    const record = JSON.parse(readFileSync(join(this.dataDir, 'games', `${gameId}.json`), 'utf8')) as { process: { pid: number } };
+    gamePids.add(record.process.pid);
+    return record.process.pid;
+  }
 }
 
+/** A node with its own ports and data dir, started. */
 export async function serveNode(redisUrl: string, extra: string[] = []): Promise<ServeNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'huddle-node-'));
-  dirs.push(dataDir);
-  const games = await freePortRange(4);
-  const port = freeTcpPort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = Bun.spawn(
-    [BUN, ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(port), '--game-ports', `${games.first}-${games.last}`, '--data-dir', dataDir,
-      '--redis-url', redisUrl, '--node-url', url, '--max-games', '4', '--log-format', 'json', ...extra],
-    { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { PATH: process.env.PATH ?? '' } },
-  );
-  children.add(child);
-  await readyUrl(child.stdout, 20_000);
-  return {
-    url,
-    child,
-    dataDir,
-    async kill9() {
-      child.kill('SIGKILL');
-      await child.exited;
-    },
-  };
+  return (await ServeNode.create(redisUrl, extra)).start();
 }
 
 /** `huddle bot … --json`; `next(event)` waits for one of its lines. */

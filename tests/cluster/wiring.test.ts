@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { defaultConfig, type Config } from '../../src/config.ts';
 import { FORWARDED_BY } from '../../src/matchmaker/cluster/forwarder.ts';
 import { loadNodeId, NODE_ID_FILE, nodeApiUrl } from '../../src/matchmaker/cluster/node-identity.ts';
+import { StartupCheckError } from '../../src/matchmaker/edge/startup-checks.ts';
 import { type RunningServer, startServer } from '../../src/matchmaker/server.ts';
 import { FakeCluster } from '../support/fake-directory.ts';
 import { FakeLauncher } from '../matchmaker/support/fake-launcher.ts';
@@ -361,6 +362,8 @@ describe('node identity', () => {
     expect(loadNodeId(dir)).toBe(id);
     expect(loadNodeId(':memory:')).not.toBe(loadNodeId(':memory:'));
     writeFileSync(join(dir, NODE_ID_FILE), 'not an id!\n');
+    // A bad file is a bad setting: one line and exit 2 from the CLI (StartupCheckError), never overwritten.
+    expect(() => loadNodeId(dir)).toThrow(StartupCheckError);
     expect(() => loadNodeId(dir)).toThrow(/does not hold a node id/);
   });
 

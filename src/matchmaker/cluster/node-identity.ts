@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StartupCheckError } from '../edge/startup-checks.ts';
 
 export const NODE_ID_FILE = 'node-id';
 const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
@@ -28,7 +29,7 @@ export function loadNodeId(dataDir: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (text !== undefined) {
-    if (!NODE_ID_PATTERN.test(text)) throw new Error(`${path} does not hold a node id (8 to 64 of A-Z a-z 0-9 _ -); remove it to draw a new one`);
+    if (!NODE_ID_PATTERN.test(text)) throw new StartupCheckError(`${path} does not hold a node id (8 to 64 of A-Z a-z 0-9 _ -); remove it to draw a new one`);
     return text;
   }
   const id = newNodeId();
