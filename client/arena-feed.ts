@@ -1,5 +1,5 @@
 /**
- * The arena as the page draws it: snapshots in (20 Hz, deltas against what we acknowledged), a smooth frame out at
+ * The arena as the page draws it: snapshots in (20 Hz, evenly spaced, deltas against what we acknowledged), a smooth frame out at
  * any moment. Remote entities are drawn a little in the past, between the two snapshots around that moment
  * (interpolation hides the 50 ms gaps and the jitter); rocks and bullets move in straight lines on the wire grid,
  * so they are carried forward exactly from the older snapshot.
@@ -35,7 +35,7 @@ export interface ArenaFrame {
   bullets: { id: number; owner: number; x: number; y: number }[];
 }
 
-/** How far behind the newest snapshot we draw: a bit over two snapshot intervals (20 Hz over a 30 Hz tick). */
+/** How far behind the newest snapshot we draw: a bit over two snapshot intervals (50 ms each, 1 or 2 ticks apart). */
 const INTERPOLATION_TICKS = 3.5;
 /** When a snapshot is late, ships keep their velocity this long before they stop and wait. */
 const MAX_EXTRAPOLATION_TICKS = 4;

@@ -1,7 +1,8 @@
 /**
  * The arena as a round of the session: the deterministic world stepped at a fixed 30 Hz, each connected
- * player's inputs (unreliable, repeated) fed through an input buffer, and snapshots at 20 Hz to every player and
- * spectator, as deltas against the last snapshot that receiver acknowledged (spectators send nothing, so they
+ * player's inputs (unreliable, repeated) fed through an input buffer, and snapshots at an even 20 Hz (every 50 ms
+ * on the round's own clock, not on 2 ticks of 3, which would space them 33 and 67 ms apart) to every player and
+ * spectator, each of the world as its newest tick left it, as deltas against the last snapshot that receiver acknowledged (spectators send nothing, so they
  * get full snapshots). The world runs from the first countdown frame (ships wait on their ring, nothing moves),
  * so clients draw the field as soon as the countdown shows.
  *
@@ -18,6 +19,8 @@ import { Phase } from './sim/view.ts';
 import { MAX_SHIPS, TICKS_PER_SECOND, World } from './sim/world.ts';
 
 const TICK_SECONDS = 1 / TICKS_PER_SECOND;
+export const SNAPSHOTS_PER_SECOND = 20;
+const SNAPSHOT_SECONDS = 1 / SNAPSHOTS_PER_SECOND;
 /** After a stall (GC, a busy core) the world catches up at most this many ticks at once, then lets time slip. */
 const MAX_CATCH_UP_TICKS = 5;
 
@@ -43,7 +46,11 @@ export class ArenaRound implements Round {
   private readonly controls: (Controls | undefined)[] = new Array<Controls | undefined>(MAX_SHIPS).fill(undefined);
   private readonly encoded = new Map<number, Uint8Array>();
   private readonly roundTicks: number;
+  /** The time of the newest world step (the next is due a tick later). */
   private clock = 0;
+  /** The time the newest snapshot was due (the next is due 50 ms later), and the world tick it showed. */
+  private snapshotClock = 0;
+  private snapshotTick = -1;
   private begun = false;
 
   constructor(setup: RoundSetup, seed: number = crypto.getRandomValues(new Uint32Array(1))[0] as number) {
@@ -63,7 +70,14 @@ export class ArenaRound implements Round {
 
   begin(now: number): void {
     this.clock = now;
+    // The first snapshot is due with the first step.
+    this.snapshotClock = now + TICK_SECONDS - SNAPSHOT_SECONDS;
     this.begun = true;
+  }
+
+  nextDueAt(): number {
+    if (!this.begun || this.world.isOver) return Infinity;
+    return Math.min(this.clock + TICK_SECONDS, this.snapshotClock + SNAPSHOT_SECONDS);
   }
 
   onCommand(): boolean {
@@ -125,9 +139,16 @@ export class ArenaRound implements Round {
         this.clock = now;
         break;
       }
-      this.step(send);
+      this.step();
       this.clock += TICK_SECONDS;
       steps++;
+    }
+    if (now - this.snapshotClock >= SNAPSHOT_SECONDS - 1e-9) {
+      // Late by more than a snapshot interval (a stall): the schedule restarts from now instead of sending the
+      // missed ones back to back, which would show nothing newer.
+      this.snapshotClock = now - this.snapshotClock >= 2 * SNAPSHOT_SECONDS ? now : this.snapshotClock + SNAPSHOT_SECONDS;
+      // Nothing new since the last one (the world is over): nothing to send.
+      if (this.world.tick !== this.snapshotTick) this.sendSnapshots(send);
     }
   }
 
@@ -159,13 +180,15 @@ export class ArenaRound implements Round {
     return rankScores([...present, ...[...this.departed.values()].map((line) => ({ ...line }))]);
   }
 
-  private step(send: RoundSend): void {
+  private step(): void {
     this.controls.fill(undefined);
     // A dropped player's buffer is not read: its ship gets neutral controls instead of its last held ones.
     for (const player of this.players.values()) if (player.clientIndex !== undefined) this.controls[player.seat] = player.inputs.next();
     this.world.step(this.controls);
-    // Snapshots on two ticks of every three: 20 Hz.
-    if (this.world.tick % 3 === 0) return;
+  }
+
+  private sendSnapshots(send: RoundSend): void {
+    this.snapshotTick = this.world.tick;
     const view = this.world.view();
     this.history.record(view);
     // Receivers who acknowledged the same snapshot get the same bytes: encode each baseline once per tick (most

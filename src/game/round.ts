@@ -45,7 +45,13 @@ export interface Round {
   onCommand(seat: number, command: ClientMessage, now: number): boolean;
   /** A binary message on one of `channels()` from a seat; false if it does not decode. */
   onMessage(seat: number, channel: number, bytes: Uint8Array, now: number): boolean;
+  /** Steps the game up to `now` and sends what is due (the session calls it at least when `nextDueAt` says). */
   update(now: number, send: RoundSend): void;
+  /**
+   * When the round next has something to do (a step, a snapshot), on the session's clock; Infinity when nothing
+   * will be due until something else happens (not begun, over). The game loop wakes for it, and no more often.
+   */
+  nextDueAt(): number;
   /** A connection now carries this seat (at the start or on a rejoin): it starts a fresh stream. */
   connect(seat: number, clientIndex: number): void;
   /** The seat's connection is gone but the seat is held: the player waits in place with neutral controls. */

@@ -107,6 +107,12 @@ const LOBBY_BROADCAST_SECONDS = 1;
 const ROUND_STATE_SECONDS = 1;
 /** Time for the results (reliable) to reach everyone before the connections are closed. */
 const RESULTS_LINGER_SECONDS = 1.5;
+/**
+ * How often the session needs its update when no round has anything due: the lobby, the wait for the start's
+ * acknowledgement, the results' linger. Its clocks (lobby broadcast, idle and rejoin timeouts, host changes) count
+ * in seconds, and netcode's keep-alives go out at 10 Hz, so an idle game wakes 10 times a second, not 30.
+ */
+export const IDLE_UPDATE_SECONDS = 0.1;
 
 export class GameSession {
   private readonly lobby: Lobby;
@@ -295,6 +301,17 @@ export class GameSession {
         if (!this.round.onMessage(connection.seat.index, channel, bytes, now)) this.strike(connection, 'invalid game message');
       }
     }
+  }
+
+  /**
+   * When the session next needs `update`, on its clock: when the round has a step or a snapshot due, else
+   * IDLE_UPDATE_SECONDS after `now`. What arrives in between (datagrams, the start's acknowledgement) is handled
+   * when it arrives; its answers go out with the next update.
+   */
+  nextDueAt(now: number): number {
+    const idle = now + IDLE_UPDATE_SECONDS;
+    if (this.round && (this.phaseValue === 'countdown' || this.phaseValue === 'playing')) return Math.min(idle, this.round.nextDueAt());
+    return idle;
   }
 
   update(now: number): void {

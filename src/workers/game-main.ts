@@ -43,8 +43,8 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
   const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
   let server: NetcodeServer | undefined;
-  // Created before the socket, so the first datagram is timed too; its schedule starts with the loop below
-  // (startSchedule), so the game's own start is not counted as the first tick's lateness.
+  // Created before the socket, so the first datagram is timed too; the loop below schedules its first wake when it
+  // starts, so the game's own start is not counted as the first wake's lateness.
   const tickTimer = new TickTimer(1000 / TICK_HZ, performance.now());
   let failedDatagrams = 0;
   let lastFailureLog = -Infinity;
@@ -139,12 +139,13 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     if (message.type === 'shutdown') session.shutdown(message.reason, now());
   });
 
-  // The tick runs on a fixed schedule (tick n at start + n/30 s): each timeout is set for the next slot, so a late
-  // tick is measured as late and does not push the ones after it (setInterval drifts from its own firing times).
-  // The game sees the tick at its slot's time, not the timer's: the arena then steps exactly once per tick (its
-  // 30 Hz world clock would otherwise take 0 steps on a tick that fires a hair early and 2 on the next, whenever its
-  // phase sits near the loop's, and its 20 Hz snapshots would come unevenly). The tick's sends carry that time too,
-  // so a late tick adds its lateness to the round-trip times its links measure (a few ms at most when healthy).
+  // The loop wakes when the game says something is due (session.nextDueAt): the round's steps at 30 Hz and its
+  // snapshots at an even 20 Hz, each on the round's own fixed schedule, so a late wake is measured as late and does
+  // not push the ones after it; 10 Hz while no round runs (an idle lobby has nothing to do 30 times a second).
+  // The game sees each wake at its due time, not the timer's: the arena then steps exactly once per tick (its
+  // 30 Hz world clock would otherwise take 0 steps on a wake that fires a hair early and 2 on the next) and its
+  // snapshots leave 50 ms apart. The wake's sends carry that time too, so a late wake adds its lateness to the
+  // round-trip times its links measure (a few ms at most when healthy).
   const epochMinusPerf = Date.now() - performance.now();
   const tick = (): void => {
     tickTimeout = undefined;
@@ -154,10 +155,12 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     server?.update(t);
     session.update(t);
     tickTimer.tickEnded(performance.now());
-    if (!ended) tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
+    if (ended) return;
+    tickTimer.schedule(session.nextDueAt(t) * 1000 - epochMinusPerf);
+    tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
   };
-  tickTimer.startSchedule(performance.now());
-  tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
+  tickTimer.schedule(performance.now());
+  tickTimeout = setTimeout(tick, 0);
   timers.push(
     setInterval(() => {
       const tick = tickTimer.take();

@@ -1,16 +1,17 @@
 /**
  * The game loop's clock and its two instruments, summarised once per heartbeat interval:
  *
- * - **lateness**: when a tick actually started minus when it was due. Tick n is due at start + n · period, a
- *   fixed schedule: a late tick does not move the ones after it (a loop that rescheduled from its own start, as
- *   setInterval does, would hide lateness by drifting). A player sees lateness as a snapshot or an input handled
- *   later than it should be.
- * - **work**: everything the game's thread did for one period — the tick's own update plus the handling of every
- *   datagram that arrived since the previous tick (receive, AEAD open, message handling), which runs outside
- *   the tick, between timer callbacks.
+ * - **lateness**: when a wake of the loop actually started minus when it was due. The game says when it is next
+ *   due (the round's next step or snapshot, on the round's own fixed schedule: tick n at start + n/30 s,
+ *   snapshot m at start + m/20 s; 10 Hz when idle), so a late wake does not move the ones after it. A player sees
+ *   lateness as a snapshot or an input handled later than it should be.
+ * - **work**: everything the game's thread did for one wake — the update plus the handling of every datagram
+ *   that arrived since the previous wake (receive, AEAD open, message handling), which runs outside it, between
+ *   timer callbacks.
  *
- * The loop asks `nextDelayMs` for its timer; the clock is any millisecond clock (performance.now() in the game,
- * a number in tests). Nothing allocates per datagram or per tick: samples go into preallocated arrays.
+ * The loop calls `schedule` with the next due time and asks `nextDelayMs` for its timer; the clock is any
+ * millisecond clock (performance.now() in the game, a number in tests). Nothing allocates per datagram or per
+ * wake: samples go into preallocated arrays.
  */
 import { percentileOfSorted } from '../stats/percentile.ts';
 import { TICK_BUCKETS_MS } from '../contract/tick-buckets.ts';
@@ -19,8 +20,9 @@ import type { TickDurations, TickStats } from '../contract/worker-messages.ts';
 /** More than a heartbeat interval can hold at 30 Hz (the longest interval is the 120 s timeout / 4). */
 const MAX_SAMPLES = 1024;
 /**
- * A loop this many periods behind (the machine stalled, the process was stopped) starts a new schedule from now
- * instead of running the missed ticks back to back; the skipped slots are counted as `missed`.
+ * A wake this many periods late (the machine stalled, the process was stopped) is handed the time it started, not
+ * its due time, and the periods in between are counted as `missed`: the round then restarts its own schedule
+ * instead of running the missed ticks back to back.
  */
 const MAX_BEHIND_PERIODS = 5;
 
@@ -56,10 +58,9 @@ class Sample {
 }
 
 export class TickTimer {
+  /** The tick period: the unit of `missed`. */
   private readonly periodMs: number;
-  private startMs: number;
-  /** Index of the next tick due, counted from startMs. */
-  private next = 0;
+  private dueMs: number;
   private readonly lateness = new Sample();
   private readonly work = new Sample();
   private tickStartedAt = NaN;
@@ -69,20 +70,19 @@ export class TickTimer {
   private datagrams = 0;
   private missed = 0;
 
-  constructor(periodMs: number, startMs: number) {
+  constructor(periodMs: number, firstDueMs: number) {
     this.periodMs = periodMs;
-    this.startMs = startMs;
+    this.dueMs = firstDueMs;
   }
 
-  /** Starts the schedule over from `nowMs` (the loop's first tick is due then); the samples so far are kept. */
-  startSchedule(nowMs: number): void {
-    this.startMs = nowMs;
-    this.next = 0;
+  /** The next wake is due at `dueMs` (the game's answer to "when next?"). */
+  schedule(dueMs: number): void {
+    this.dueMs = dueMs;
   }
 
-  /** When the next tick is due, on the caller's clock. */
+  /** When the next wake is due, on the caller's clock. */
   get nextDueMs(): number {
-    return this.startMs + this.next * this.periodMs;
+    return this.dueMs;
   }
 
   /**
@@ -94,22 +94,22 @@ export class TickTimer {
     return Math.max(0, Math.floor(this.nextDueMs - nowMs));
   }
 
-  /** A tick starts now: records its lateness against its slot; returns the slot's due time (caller's clock). */
+  /**
+   * A wake starts now: records its lateness against its due time and returns the time the game should run it
+   * at (caller's clock): its due time, or now after a stall.
+   */
   tickStarted(nowMs: number): number {
-    let due = this.nextDueMs;
-    if (nowMs - due > MAX_BEHIND_PERIODS * this.periodMs) {
-      const behind = Math.floor((nowMs - due) / this.periodMs);
-      this.missed += behind;
-      this.next += behind;
-      due = this.nextDueMs;
-    }
-    this.lateness.add(Math.max(0, nowMs - due));
-    this.next++;
+    const late = Math.max(0, nowMs - this.dueMs);
+    this.lateness.add(late);
     this.tickStartedAt = nowMs;
-    return due;
+    if (late > MAX_BEHIND_PERIODS * this.periodMs) {
+      this.missed += Math.floor(late / this.periodMs);
+      return nowMs;
+    }
+    return this.dueMs;
   }
 
-  /** The tick's update is done: its work is the update plus the datagrams handled since the previous tick. */
+  /** The wake's update is done: its work is the update plus the datagrams handled since the previous wake. */
   tickEnded(nowMs: number): void {
     if (Number.isNaN(this.tickStartedAt)) return;
     this.work.add(nowMs - this.tickStartedAt + this.pendingDatagramMs);

@@ -155,3 +155,12 @@ export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>
     maxSpectators: int('HUDDLE_MAX_SPECTATORS', 0, 64),
   };
 }
+
+/**
+ * What a Bun Worker game gets besides its environment (`new Worker(url, { workerData })`): code only, never a
+ * secret. A child-process game gets nothing of the kind and compiles its own.
+ */
+export interface GameWorkerData {
+  /** libsodium, compiled once by the launcher: the worker instantiates it instead of compiling it again. */
+  sodium?: WebAssembly.Module;
+}

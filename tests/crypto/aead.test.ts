@@ -9,6 +9,7 @@ import {
   defaultAeadFallbackReason,
 } from '../../src/protocol/crypto/index.ts';
 import { nobleAead } from '../../src/protocol/crypto/noble.ts';
+import { compileSodiumModule } from '../../src/protocol/crypto/sodium.ts';
 import { randomBytes, seededRandom } from '../support/prng.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/[\s:]/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
@@ -196,4 +197,38 @@ describe('fallback where wasm cannot load', () => {
     expect(code).toBe(0);
     expect(JSON.parse(out.trim())).toEqual({ name: 'libsodium-wasm', noble: [] });
   }, 30_000);
+});
+
+describe('libsodium compiled once, instantiated per realm (game workers)', () => {
+  test('compileSodiumModule catches the module, puts WebAssembly.instantiate back, and an instance of it agrees with libsodium', async () => {
+    const original = WebAssembly.instantiate;
+    const module = await compileSodiumModule();
+    expect(module).toBeInstanceOf(WebAssembly.Module);
+    expect(WebAssembly.instantiate).toBe(original);
+    const shared = await createSodiumAead(module);
+    const rand = seededRandom(77);
+    for (const nonceBytes of [12, 24]) {
+      const key = randomBytes(rand, 32);
+      const nonce = randomBytes(rand, nonceBytes);
+      const aad = randomBytes(rand, 13);
+      const data = randomBytes(rand, 300);
+      const out = new Uint8Array(316);
+      shared.seal(key, nonce, aad, data, out);
+      const theirs = new Uint8Array(316);
+      sodiumAead.seal(key, nonce, aad, data, theirs);
+      expect(out).toEqual(theirs);
+      const back = new Uint8Array(300);
+      expect(sodiumAead.open(key, nonce, aad, out, back)).toBe(true);
+      expect([...back]).toEqual([...data]);
+    }
+  });
+
+  test('a module that is not libsodium is refused with an error, not a hang', async () => {
+    const empty = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    const outcome = await Promise.race([
+      createSodiumAead(empty).then(() => 'made', (error: unknown) => `refused: ${String(error)}`),
+      Bun.sleep(3000).then(() => 'hung'),
+    ]);
+    expect(outcome).toStartWith('refused');
+  });
 });

@@ -52,6 +52,7 @@ describe('a botnet behind a trusted proxy cannot keep a friend with the invite l
     let checked = 0;
     let refused = 0;
     let i = 0;
+    const guessing = performance.now();
     for (; i < 5000; i += 50) {
       const answers = await Promise.all(Array.from({ length: 50 }, (_, k) => post(server, '/api/games/join', { passcode: wrong, name: 'bot' }, bot(i + k))));
       for (const a of answers) {
@@ -62,7 +63,9 @@ describe('a botnet behind a trusted proxy cannot keep a friend with the invite l
       if (refused >= 100) break;
     }
     expect(refused).toBeGreaterThanOrEqual(100);
-    expect(checked).toBeLessThanOrEqual(defaultConfig().joinFailuresGlobal * 2);
+    // Both budgets refill as the minute goes on (a slow, loaded run takes seconds): what came back meanwhile counts.
+    const minutes = (performance.now() - guessing) / 60_000;
+    expect(checked).toBeLessThanOrEqual(Math.floor(defaultConfig().joinFailuresGlobal * 2 * (1 + minutes)));
     // Spent for everyone new: a newcomer with the RIGHT passcode gets 429 (the budget gives no oracle).
     const newcomer = await post(server, '/api/games/join', { passcode, name: 'Late' }, '203.0.113.50');
     expect(newcomer.status).toBe(429);

@@ -68,6 +68,58 @@ describe('ArenaRound', () => {
     expect(scores.some((s) => s.score > 0)).toBe(true);
   });
 
+  test('driven at its own due times: a step every 1/30 s, a snapshot every 50 ms, 40 wakes a second', () => {
+    const round = new ArenaRound(setup(5), 42);
+    const client = new ArenaClient();
+    round.connect(0, 0);
+    expect(round.nextDueAt()).toBe(Infinity); // not begun: nothing due
+    round.begin(10);
+    const snapshotTimes: number[] = [];
+    const snapshotTicks: number[] = [];
+    let wakes = 0;
+    let now = 10;
+    while (now < 12) {
+      now = round.nextDueAt();
+      wakes++;
+      round.update(now, (_index, channel, bytes) => {
+        if (channel !== Channel.Snapshot) return;
+        snapshotTimes.push(now);
+        client.receive(bytes);
+        snapshotTicks.push(client.latest!.tick);
+      });
+    }
+    expect(round.world.tick).toBe(Math.round((now - 10) * 30));
+    const gaps = snapshotTimes.slice(1).map((t, i) => t - snapshotTimes[i]!);
+    for (const gap of gaps) expect(gap).toBeCloseTo(0.05, 9);
+    // The first goes with the first step; each shows the newest tick, so consecutive ones are 1 or 2 ticks apart.
+    expect(snapshotTimes[0]).toBeCloseTo(10 + 1 / 30, 9);
+    const tickSteps = new Set(snapshotTicks.slice(1).map((t, i) => t - snapshotTicks[i]!));
+    expect([...tickSteps].sort()).toEqual([1, 2]);
+    expect(client.rejectedSnapshots).toBe(0);
+    // 30 steps and 20 snapshots a second, 10 of which fall between two steps.
+    expect(wakes / 2).toBeGreaterThanOrEqual(39);
+    expect(wakes / 2).toBeLessThanOrEqual(41);
+  });
+
+  test('after a stall the snapshots restart from now instead of going out back to back', () => {
+    const round = new ArenaRound(setup(60), 8);
+    let snapshots = 0;
+    const count = (_index: number, channel: number) => channel === Channel.Snapshot && snapshots++;
+    round.connect(0, 0);
+    round.begin(0);
+    round.update(1 / 30, count);
+    expect(snapshots).toBe(1);
+    round.update(2, count); // 2 s late: 5 catch-up steps, then the clock slips to now
+    expect(snapshots).toBe(2);
+    // Next: a step a tick after now, a snapshot 50 ms after now.
+    expect(round.nextDueAt()).toBeCloseTo(2 + 1 / 30, 9);
+    round.update(2 + 1 / 30, count);
+    expect(snapshots).toBe(2);
+    expect(round.nextDueAt()).toBeCloseTo(2.05, 9);
+    round.update(2.05, count);
+    expect(snapshots).toBe(3);
+  });
+
   test('a player who leaves keeps the score earned; garbage inputs are refused', () => {
     const round = new ArenaRound(setup(3), 99);
     round.connect(0, 0);

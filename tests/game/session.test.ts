@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from 'bun:test';
-import { GameSession, type ReportOutcome, type SeatCounts, type SessionHost, type SessionOptions } from '../../src/game/session.ts';
+import { GameSession, IDLE_UPDATE_SECONDS, type ReportOutcome, type SeatCounts, type SessionHost, type SessionOptions } from '../../src/game/session.ts';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../../src/game/messages.ts';
 import { rankScores, type Round, type RoundSend, type RoundSetup, type ScoreLine } from '../../src/game/round.ts';
 import { encodeSeatData, type SeatKind } from '../../src/game/seat-data.ts';
@@ -38,7 +38,13 @@ class PointsRound implements Round {
     if (line && !line.left && line.receiver !== undefined) line.score += bytes[0] as number;
     return true;
   }
-  update(_now: number, send: RoundSend): void {
+  /** A frame every 1/30 s from the start, like a ticking round. */
+  private nextFrame = 0;
+  nextDueAt(): number {
+    return this.nextFrame;
+  }
+  update(now: number, send: RoundSend): void {
+    this.nextFrame = now + 1 / 30;
     for (const line of this.lines.values()) if (line.receiver !== undefined) send(line.receiver, FRAMES, new Uint8Array([line.index]));
     for (const viewer of this.viewers) send(viewer, FRAMES, new Uint8Array([255]));
   }
@@ -476,6 +482,17 @@ describe('GameSession: the round', () => {
   let h: Harness;
   beforeEach(() => {
     h = new Harness();
+  });
+
+  test('the loop is woken 10 times a second while no round runs, and when the round says while it does', async () => {
+    h.connect(0, 'host');
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + IDLE_UPDATE_SECONDS, 9);
+    h.say(0, { type: 'start', difficulty: 'easy' });
+    expect(h.session.phase).toBe('starting');
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + IDLE_UPDATE_SECONDS, 9);
+    await settle();
+    h.session.update(h.now); // the acknowledgement: the countdown starts and the round with it
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + 1 / 30, 9);
   });
 
   test('full flow: the host starts, the start is acknowledged, countdown, round, results reported with the host, everyone let go', async () => {

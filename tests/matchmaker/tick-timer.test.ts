@@ -1,6 +1,6 @@
 /**
- * The game loop's instruments (src/workers/tick-timer.ts) on a clock the test drives: lateness against a fixed
- * schedule that a late tick does not move, work that includes the datagrams handled between ticks, the bucket
+ * The game loop's instruments (src/workers/tick-timer.ts) on a clock the test drives: lateness against the due
+ * times the game gives it (here a round due every period on its own clock, which a late wake does not move), work that includes the datagrams handled between ticks, the bucket
  * counts a reader adds up over heartbeats, and the resynchronisation after a stall.
  */
 import { describe, expect, test } from 'bun:test';
@@ -11,10 +11,14 @@ import { Value } from '@sinclair/typebox/value';
 
 const PERIOD = 1000 / 30;
 
-/** Runs one tick that starts at `at` and whose update takes `updateMs`. */
-function tick(timer: TickTimer, at: number, updateMs = 0): void {
-  timer.tickStarted(at);
+/**
+ * Runs one wake that starts at `at` and whose update takes `updateMs`, for a game due every `period` on its own
+ * clock (as the round is): its next wake is a period after the time this one was run at, not after `at`.
+ */
+function tick(timer: TickTimer, at: number, updateMs = 0, period = PERIOD): void {
+  const ranAt = timer.tickStarted(at);
   timer.tickEnded(at + updateMs);
+  timer.schedule(ranAt + period);
 }
 
 describe('TickTimer lateness', () => {
@@ -35,9 +39,9 @@ describe('TickTimer lateness', () => {
     expect(stats?.missed).toBe(0);
   });
 
-  test('startSchedule moves the schedule to the loop\'s start: the time before it is not lateness', () => {
+  test('the first wake is due when the loop schedules it: the time before it is not lateness', () => {
     const timer = new TickTimer(PERIOD, 0);
-    timer.startSchedule(250); // the game took 250 ms to start its loop
+    timer.schedule(250); // the game took 250 ms to start its loop
     expect(timer.nextDueMs).toBe(250);
     tick(timer, 250.2);
     expect(timer.take()).toMatchObject({ ticks: 1, missed: 0, lateness: { maxMs: 0.2 } });
@@ -62,15 +66,22 @@ describe('TickTimer lateness', () => {
     expect(timer.take()?.lateness.maxMs).toBe(0);
   });
 
-  test('after a stall of more than 5 periods the schedule restarts from now and the skipped slots are counted', () => {
+  test('after a stall of more than 5 periods the wake runs at now and the skipped periods are counted', () => {
     const timer = new TickTimer(PERIOD, 0);
     tick(timer, 0);
-    tick(timer, 500); // due at 33.3: 466.7 ms behind, 14 whole periods
+    // Due at 33.3: 466.7 ms late, 14 whole periods. The game runs it at 500, not at 33.3 (and restarts from there).
+    expect(timer.tickStarted(500)).toBe(500);
+    timer.tickEnded(500);
+    timer.schedule(500 + PERIOD);
     const stats = timer.take();
     expect(stats?.missed).toBe(14);
-    expect(stats?.lateness.maxMs).toBeCloseTo(500 - 15 * PERIOD, 3);
-    expect(timer.nextDueMs).toBeCloseTo(16 * PERIOD, 9);
-    tick(timer, 16 * PERIOD);
+    expect(stats?.lateness.maxMs).toBeCloseTo(500 - PERIOD, 3);
+    // Five periods late is still a late wake run at its due time, not a stall.
+    expect(timer.tickStarted(500 + 6 * PERIOD - 1)).toBeCloseTo(500 + PERIOD, 9);
+    timer.tickEnded(500 + 6 * PERIOD);
+    timer.take();
+    timer.schedule(500 + 7 * PERIOD);
+    tick(timer, 500 + 7 * PERIOD);
     expect(timer.take()).toMatchObject({ ticks: 1, missed: 0 });
   });
 });
@@ -136,7 +147,7 @@ describe('TickTimer summaries', () => {
 
   test('the max is exact even past the samples kept, and take() resets everything but the schedule', () => {
     const timer = new TickTimer(1, 0);
-    for (let n = 0; n < 1500; n++) tick(timer, n + (n === 1400 ? 0.9 : 0));
+    for (let n = 0; n < 1500; n++) tick(timer, n + (n === 1400 ? 0.9 : 0), 0, 1);
     const stats = timer.take()!;
     expect(stats.ticks).toBe(1500);
     expect(stats.lateness.maxMs).toBe(0.9);

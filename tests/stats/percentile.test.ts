@@ -55,6 +55,7 @@ describe('the game loop reports its ticks with this definition', () => {
     // A 20 ms period, so every lateness here (0.1–15 ms) leaves each tick starting after the previous one.
     const timer = new TickTimer(20, 0);
     shuffled(oneTo(150)).forEach((tenths, n) => {
+      timer.schedule(n * 20);
       timer.tickStarted(n * 20 + tenths / 10);
       timer.tickEnded(n * 20 + tenths / 10);
     });

@@ -1,5 +1,5 @@
 /**
- * Snapshot wire format (server → client, unreliable, 20 Hz). A snapshot is the difference between the world's
+ * Snapshot wire format (server → client, unreliable, 20 Hz evenly spaced). A snapshot is the difference between the world's
  * view at its tick and a baseline: the last view the client acknowledged, carried forward to this tick with
  * `advanceView` (rocks and bullets move in straight lines, so an unchanged one costs nothing). A full snapshot is
  * the same difference against an empty world. Ships are sent when they changed, as residuals from where their

@@ -14,8 +14,58 @@ import { type Aead, AEAD_KEY_BYTES, AEAD_TAG_BYTES, AeadError, checkAeadArgs, IE
 const INITIAL_DATA_BYTES = 2048;
 const INITIAL_AAD_BYTES = 64;
 
-export async function createSodiumAead(): Promise<Aead> {
-  const sodium: SodiumModule = await createSodium();
+/**
+ * libsodium compiled once, for other realms (game workers) to instantiate without compiling it again: a compile
+ * costs each worker ~4 ms of its start and its own copy of the machine code (BENCHMARKS.md, "Load"). libsodium's
+ * loader neither takes nor hands out bytes, so the module is caught on its way: `WebAssembly.instantiate` is
+ * wrapped for the one call the loader makes, then put back. Rejects if no module went by.
+ */
+export async function compileSodiumModule(): Promise<WebAssembly.Module> {
+  const original = WebAssembly.instantiate;
+  let caught: WebAssembly.Module | undefined;
+  const catching = async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports): Promise<unknown> => {
+    const result: unknown = await (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
+    if (result && typeof result === 'object' && 'module' in result && result.module instanceof WebAssembly.Module) caught ??= result.module;
+    return result;
+  };
+  WebAssembly.instantiate = catching as typeof WebAssembly.instantiate;
+  try {
+    await createSodium();
+  } finally {
+    WebAssembly.instantiate = original;
+  }
+  if (!caught) throw new AeadError('libsodium did not compile a WebAssembly module');
+  return caught;
+}
+
+let providedModule: WebAssembly.Module | undefined;
+
+/** The module `createSodiumAead` instantiates from now on instead of compiling libsodium (a worker's, from its launcher). */
+export function provideSodiumModule(module: WebAssembly.Module | undefined): void {
+  providedModule = module;
+}
+
+/** libsodium instantiated from `compiled`: no compile. Rejects (rather than hangs) if the instantiation fails. */
+function instantiateSodium(compiled: WebAssembly.Module): Promise<SodiumModule> {
+  return new Promise<SodiumModule>((resolve, reject) => {
+    createSodium({
+      instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): object {
+        WebAssembly.instantiate(compiled, imports).then((instance) => {
+          try {
+            done(instance, compiled);
+          } catch (error) {
+            // Not libsodium (its exports are missing): the loader throws here, inside our callback.
+            reject(error);
+          }
+        }, reject);
+        return {};
+      },
+    }).then(resolve, reject);
+  });
+}
+
+export async function createSodiumAead(compiled: WebAssembly.Module | undefined = providedModule): Promise<Aead> {
+  const sodium: SodiumModule = compiled ? await instantiateSodium(compiled) : await createSodium();
   if (sodium._sodium_init() < 0) throw new AeadError('libsodium failed to initialise');
 
   let heap = sodium.HEAPU8;
