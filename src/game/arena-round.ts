@@ -23,6 +23,12 @@ export const SNAPSHOTS_PER_SECOND = 20;
 const SNAPSHOT_SECONDS = 1 / SNAPSHOTS_PER_SECOND;
 /** After a stall (GC, a busy core) the world catches up at most this many ticks at once, then lets time slip. */
 const MAX_CATCH_UP_TICKS = 5;
+/**
+ * How early a step or a snapshot may be taken as due. The session's clock is seconds since 1970, whose doubles
+ * are only ~0.24 µs apart: a due time handed back by the loop through its millisecond clock can come out a few of
+ * those short, and an exact comparison would then do nothing and be due again at once.
+ */
+const DUE_EPSILON_SECONDS = 1e-6;
 
 interface ArenaPlayer {
   readonly seat: number;
@@ -133,8 +139,7 @@ export class ArenaRound implements Round {
   update(now: number, send: RoundSend): void {
     if (!this.begun) return;
     let steps = 0;
-    // The epsilon keeps float error from postponing a tick that is due exactly now.
-    while (now - this.clock >= TICK_SECONDS - 1e-9 && !this.world.isOver) {
+    while (now - this.clock >= TICK_SECONDS - DUE_EPSILON_SECONDS && !this.world.isOver) {
       if (steps === MAX_CATCH_UP_TICKS) {
         this.clock = now;
         break;
@@ -143,7 +148,7 @@ export class ArenaRound implements Round {
       this.clock += TICK_SECONDS;
       steps++;
     }
-    if (now - this.snapshotClock >= SNAPSHOT_SECONDS - 1e-9) {
+    if (now - this.snapshotClock >= SNAPSHOT_SECONDS - DUE_EPSILON_SECONDS) {
       // Late by more than a snapshot interval (a stall): the schedule restarts from now instead of sending the
       // missed ones back to back, which would show nothing newer.
       this.snapshotClock = now - this.snapshotClock >= 2 * SNAPSHOT_SECONDS ? now : this.snapshotClock + SNAPSHOT_SECONDS;

@@ -156,7 +156,9 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     session.update(t);
     tickTimer.tickEnded(performance.now());
     if (ended) return;
-    tickTimer.schedule(session.nextDueAt(t) * 1000 - epochMinusPerf);
+    // Never due again at the very time just run (that would spin without moving the game's clock): at the
+    // soonest 1 ms on, when the round is behind and catching up.
+    tickTimer.schedule(Math.max(session.nextDueAt(t), t + 0.001) * 1000 - epochMinusPerf);
     tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
   };
   tickTimer.schedule(performance.now());
