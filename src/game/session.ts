@@ -108,9 +108,16 @@ const ROUND_STATE_SECONDS = 1;
 /** Time for the results (reliable) to reach everyone before the connections are closed. */
 const RESULTS_LINGER_SECONDS = 1.5;
 /**
- * How often the session needs its update when no round has anything due: the lobby, the wait for the start's
- * acknowledgement, the results' linger. Its clocks (lobby broadcast, idle and rejoin timeouts, host changes) count
- * in seconds, and netcode's keep-alives go out at 10 Hz, so an idle game wakes 10 times a second, not 30.
+ * How often the session needs its update while anyone is connected and no round has anything due (the lobby, the
+ * wait for the start's acknowledgement, the results' linger): what they send is answered (acknowledged) with the
+ * next update, so this is the server's part of the round trip their ping shows, as it is in a round.
+ */
+export const CONNECTED_UPDATE_SECONDS = 1 / 30;
+/**
+ * ... and while nobody is connected (a lobby before its creator arrives, or whose players all dropped and are
+ * held): its clocks (idle and rejoin timeouts, host changes) count in seconds and nobody waits for an answer, so
+ * it wakes 10 times a second (on this kind of machine a wake of an idle loop costs ~0.15–0.2 ms of CPU:
+ * BENCHMARKS.md, "Load"). Not 10 Hz with players in the lobby: their ping would show up to 100 ms of waiting.
  */
 export const IDLE_UPDATE_SECONDS = 0.1;
 
@@ -305,11 +312,11 @@ export class GameSession {
 
   /**
    * When the session next needs `update`, on its clock: when the round has a step or a snapshot due, else
-   * IDLE_UPDATE_SECONDS after `now`. What arrives in between (datagrams, the start's acknowledgement) is handled
-   * when it arrives; its answers go out with the next update.
+   * CONNECTED_UPDATE_SECONDS after `now` (IDLE_UPDATE_SECONDS with nobody connected). What arrives in between
+   * (datagrams, the start's acknowledgement) is handled when it arrives; its answers go out with the next update.
    */
   nextDueAt(now: number): number {
-    const idle = now + IDLE_UPDATE_SECONDS;
+    const idle = now + (this.connections.size > 0 ? CONNECTED_UPDATE_SECONDS : IDLE_UPDATE_SECONDS);
     if (this.round && (this.phaseValue === 'countdown' || this.phaseValue === 'playing')) return Math.min(idle, this.round.nextDueAt());
     return idle;
   }

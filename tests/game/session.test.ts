@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from 'bun:test';
-import { GameSession, IDLE_UPDATE_SECONDS, type ReportOutcome, type SeatCounts, type SessionHost, type SessionOptions } from '../../src/game/session.ts';
+import { CONNECTED_UPDATE_SECONDS, GameSession, IDLE_UPDATE_SECONDS, type ReportOutcome, type SeatCounts, type SessionHost, type SessionOptions } from '../../src/game/session.ts';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../../src/game/messages.ts';
 import { rankScores, type Round, type RoundSend, type RoundSetup, type ScoreLine } from '../../src/game/round.ts';
 import { encodeSeatData, type SeatKind } from '../../src/game/seat-data.ts';
@@ -38,13 +38,12 @@ class PointsRound implements Round {
     if (line && !line.left && line.receiver !== undefined) line.score += bytes[0] as number;
     return true;
   }
-  /** A frame every 1/30 s from the start, like a ticking round. */
-  private nextFrame = 0;
+  /** When it says it is next due (a test sets it); a frame goes out on every update. */
+  nextDue = Infinity;
   nextDueAt(): number {
-    return this.nextFrame;
+    return this.nextDue;
   }
-  update(now: number, send: RoundSend): void {
-    this.nextFrame = now + 1 / 30;
+  update(_now: number, send: RoundSend): void {
     for (const line of this.lines.values()) if (line.receiver !== undefined) send(line.receiver, FRAMES, new Uint8Array([line.index]));
     for (const viewer of this.viewers) send(viewer, FRAMES, new Uint8Array([255]));
   }
@@ -484,15 +483,19 @@ describe('GameSession: the round', () => {
     h = new Harness();
   });
 
-  test('the loop is woken 10 times a second while no round runs, and when the round says while it does', async () => {
-    h.connect(0, 'host');
+  test('the loop wakes 10 times a second with nobody connected, 30 with someone waiting, and when the round says', async () => {
     expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + IDLE_UPDATE_SECONDS, 9);
+    h.connect(0, 'host');
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + CONNECTED_UPDATE_SECONDS, 9);
     h.say(0, { type: 'start', difficulty: 'easy' });
     expect(h.session.phase).toBe('starting');
-    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + IDLE_UPDATE_SECONDS, 9);
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + CONNECTED_UPDATE_SECONDS, 9);
     await settle();
     h.session.update(h.now); // the acknowledgement: the countdown starts and the round with it
-    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + 1 / 30, 9);
+    h.rounds[0]!.nextDue = h.now + 0.02;
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + 0.02, 9);
+    h.drop(0); // held for the grace, nobody connected: the round still has its steps due
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + 0.02, 9);
   });
 
   test('full flow: the host starts, the start is acknowledged, countdown, round, results reported with the host, everyone let go', async () => {
