@@ -143,15 +143,28 @@ async function latency(): Promise<object> {
   });
 }
 
+/** This process's CPU (every thread: the workers are threads of it) in ms per second over a window of `ms`. */
+async function cpuMsPerSecond(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await Bun.sleep(ms);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / ((performance.now() - started) / 1000);
+}
+
 async function rss(): Promise<object> {
   const n = required('n', flags.n);
   return withServer({ maxGames: Math.min(ports, Math.max(n, 1)) }, async (server, tracking, log) => {
     // The server alone, after the same settle the games get: the HTTP stack, the store and the registry.
     const baseline = await settledRss(1500);
+    const cpuAlone = await cpuMsPerSecond(3000);
     const before = process.memoryUsage();
     for (let i = 0; i < n; i++) await createGame(server, `idle${i}`);
     const withGames = await settledRss(3000);
     const after = process.memoryUsage();
+    // What the lobbies cost while nobody is in them (their loops' wakes: IDLE_UPDATE_SECONDS in session.ts), over
+    // the server alone's CPU in a window as long, before they were made.
+    const cpuWith = await cpuMsPerSecond(3000);
     const live = server.registry.snapshot().gamesByState.lobby;
     const perWorkerMb = (withGames - baseline) / MB / n;
     return {
@@ -161,6 +174,7 @@ async function rss(): Promise<object> {
       withGamesMb: withGames / MB,
       perWorkerMb,
       mainHeapDeltaMb: (after.heapUsed - before.heapUsed) / MB,
+      idleCpuMsPerLobby: (cpuWith - cpuAlone) / n,
       running: tracking.running,
       problems: log.problems.slice(0, 5),
       loadavg: loadavg()[0],

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GAME_WORKER_ENTRY } from '../src/workers/launcher.ts';
+import { jscEnvironment } from '../src/jsc-tuning.ts';
 import { benchArgs, usageError } from './args.ts';
 import { median } from '../src/stats/percentile.ts';
 import { DEFAULT_GAME_PORTS, portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
@@ -80,7 +81,8 @@ const EXIT_GRACE_MS = 10_000;
 
 /** Runs one child and returns its RESULT, with `exitedCleanly` saying whether it ended on its own. */
 async function runChild(args: string[], timeoutMs: number): Promise<Result> {
-  const child = Bun.spawn([process.execPath, RUN, ...args, '--game-ports', gamePorts], { stdout: 'pipe', stderr: 'pipe' });
+  // With the JSC settings `huddle serve` runs with (src/jsc-tuning.ts); a BUN_JSC_* value given to this bench wins.
+  const child = Bun.spawn([process.execPath, RUN, ...args, '--game-ports', gamePorts], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...jscEnvironment(process.env) } });
   const killer = setTimeout(() => child.kill(), timeoutMs);
   const stdout = await new Response(child.stdout).text().catch(() => '');
   // stdout closes when the process ends, so this wait is only for its status.
@@ -151,10 +153,12 @@ for (const mode of only.has('rss') ? workerModes : []) {
       fmt(median(list.map((r) => num(r, 'baselineMb'))), 1),
       fmt(median(list.map((r) => num(r, 'withGamesMb'))), 1),
       list.every((r) => num(r, 'live') === n) ? 'yes' : 'NO',
+      fmt(median(list.map((r) => num(r, 'idleCpuMsPerLobby'))), 2),
     ];
   });
   console.log(`RSS per idle lobby worker, ${mode} worker: (RSS with N lobbies − RSS with none) / N, MB; goal < 5 at 50`);
-  console.log(table(['N', 'per worker, each run', 'median', 'baseline RSS', 'RSS with N', 'all N in lobby'], rows));
+  console.log('CPU per idle lobby (nobody connected): (server CPU with N lobbies − without) / N over 3 s windows, ms/s');
+  console.log(table(['N', 'per worker, each run', 'median', 'baseline RSS', 'RSS with N', 'all N in lobby', 'idle CPU ms/s per lobby'], rows));
   note(`rss (${mode})`, [...byN.values()].flat());
   console.log();
 }

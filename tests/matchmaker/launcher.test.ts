@@ -9,6 +9,7 @@ import { channelUpgrade } from '../../src/matchmaker/internal/channel-routes.ts'
 import { ChannelHub } from '../../src/workers/channel-hub.ts';
 import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LauncherEvent } from '../../src/workers/launcher.ts';
 import { ProcessLauncher } from '../../src/workers/process-launcher.ts';
+import { JSC_SETTINGS } from '../../src/jsc-tuning.ts';
 import { WORKER_ENV_NAMES } from '../../src/workers/worker-env.ts';
 import { freeUdpPort, portIsFree, testWorkerEnv, waitFor } from './support/env.ts';
 
@@ -22,6 +23,8 @@ interface Kind {
   name: string;
   launcher(fixtureName: string): GameLauncher;
   reportUrl(): string;
+  /** Names the launcher puts in the environment besides the contract. */
+  extraEnv: string[];
 }
 
 let hub: ChannelHub;
@@ -44,11 +47,15 @@ const KINDS: Kind[] = [
     name: 'BunWorkerLauncher',
     launcher: (name) => new BunWorkerLauncher({ entry: fixture(name).href, stopGraceMs: 500 }),
     reportUrl: () => 'http://127.0.0.1:1/internal/games/testgame0000000000000A/report',
+    // A worker shares its process's engine, so it gets no engine settings of its own.
+    extraEnv: [],
   },
   {
     name: 'ProcessLauncher',
     launcher: (name) => new ProcessLauncher({ hub, logDir, command: [process.execPath, fileURLToPath(fixture(name))], stopGraceMs: 500 }),
     reportUrl: () => `http://127.0.0.1:${listener?.port}/internal/games/testgame0000000000000A/report`,
+    // A process reads the engine's settings at its start: they come in its environment (src/jsc-tuning.ts).
+    extraEnv: Object.keys(JSC_SETTINGS),
   },
 ];
 
@@ -193,6 +200,6 @@ describe.each(KINDS)('$name', (kind) => {
     await waitFor(() => run.exit() !== undefined, 3000, 'exit');
     const exit = run.exit();
     expect(exit?.cause).toBe('fatal');
-    expect(JSON.parse(exit?.detail ?? '[]')).toEqual([...WORKER_ENV_NAMES].sort());
+    expect(JSON.parse(exit?.detail ?? '[]')).toEqual([...WORKER_ENV_NAMES, ...kind.extraEnv].sort());
   });
 });

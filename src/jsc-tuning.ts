@@ -1,0 +1,68 @@
+/**
+ * The JavaScriptCore settings huddle runs with, and how a process gets them.
+ *
+ * The one setting: **no FTL**, JSC's top optimising tier. Every game worker is a VM of its own and compiles its own
+ * hot code, and FTL's compiles went on for the whole of a round: 11–14 ms of JIT-thread CPU per second per game.
+ * Without it (DFG stays, and wasm's tiers, where the AEAD runs, are not touched) a game of 8 bots cost 29.6
+ * instead of 45.4 ms of server CPU a second, its own thread included (BENCHMARKS.md, "Load", "The levers").
+ *
+ * JSC reads its options from `BUN_JSC_*` environment variables once, when the process starts, and Bun has no call
+ * to change them afterwards. So the CLI, started without them, replaces itself with the very same command and the
+ * settings added (`execve`: same pid, same argv, same open files; nothing has started yet), and the process
+ * launcher puts them in each game's environment. A value the operator set wins and stops the re-exec:
+ * `BUN_JSC_useFTLJIT=1` brings FTL back.
+ */
+import { readFileSync } from 'node:fs';
+
+export const JSC_SETTINGS: Readonly<Record<string, string>> = { BUN_JSC_useFTLJIT: '0' };
+
+/** The settings, each unless `env` already has a value for it (the operator's wins). */
+export function jscEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(JSC_SETTINGS)) out[name] = env[name] ?? value;
+  return out;
+}
+
+/** Whether `env` lacks any of the settings (then a process started with it runs without them). */
+export function lacksJscSettings(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Object.keys(JSC_SETTINGS).some((name) => env[name] === undefined);
+}
+
+/**
+ * Replaces this process with itself plus the settings, when they are missing; returns only when it did not
+ * (they were there, not Linux, or execve failed: the process then runs on without them, which costs CPU, not
+ * correctness). Call it first thing, before any server, thread or timer exists.
+ */
+export async function reexecWithJscSettings(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+  if (process.platform !== 'linux' || !lacksJscSettings(env)) return;
+  let argv: string[];
+  try {
+    argv = readFileSync('/proc/self/cmdline', 'latin1').split('\0');
+  } catch {
+    return;
+  }
+  if (argv.at(-1) === '') argv.pop();
+  if (argv.length === 0) return;
+  const { dlopen, FFIType, ptr } = await import('bun:ffi');
+  let libc;
+  try {
+    libc = dlopen('libc.so.6', { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } });
+  } catch {
+    return;
+  }
+  const merged = { ...env, ...jscEnvironment(env) };
+  const envp = Object.entries(merged).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+  // NUL-terminated strings and NULL-terminated pointer arrays, alive (referenced here) until execve reads them.
+  const strings = [...argv, ...envp].map((text) => Buffer.from(`${text}\0`, 'latin1'));
+  const pointers = (from: number, count: number): BigUint64Array => {
+    const array = new BigUint64Array(count + 1);
+    for (let i = 0; i < count; i++) array[i] = BigInt(ptr(strings[from + i]!));
+    return array;
+  };
+  const argvArray = pointers(0, argv.length);
+  const envpArray = pointers(argv.length, envp.length);
+  const path = Buffer.from('/proc/self/exe\0', 'latin1');
+  libc.symbols.execve(ptr(path), ptr(argvArray), ptr(envpArray));
+  // Only reached if execve failed.
+  libc.close();
+}

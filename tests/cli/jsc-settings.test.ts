@@ -1,0 +1,65 @@
+/**
+ * huddle's JSC settings (src/jsc-tuning.ts): JSC reads BUN_JSC_* only at a process's start, so `huddle serve`
+ * started without them replaces itself with the same command plus them — same pid, same argv — and an operator's
+ * own value wins. Checked on a real `huddle serve` child through /proc.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Subprocess } from 'bun';
+import { JSC_SETTINGS, jscEnvironment, lacksJscSettings } from '../../src/jsc-tuning.ts';
+import { freePortRange, readyUrl } from '../matchmaker/support/env.ts';
+
+const ENTRY = new URL('../../src/index.ts', import.meta.url).pathname;
+const children: Subprocess[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    child.kill('SIGKILL');
+    await child.exited;
+  }
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function procEnv(pid: number): Record<string, string> {
+  const entries = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').filter(Boolean);
+  return Object.fromEntries(entries.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+async function serve(extraEnv: Record<string, string>): Promise<{ child: Subprocess; argv: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'huddle-jsc-'));
+  dirs.push(dir);
+  const ports = await freePortRange(4);
+  const argv = [process.execPath, ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--game-ports', `${ports.first}-${ports.last}`, '--max-games', '4'];
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...extraEnv };
+  const child = Bun.spawn(argv, { env, stdout: 'pipe', stderr: 'pipe' });
+  children.push(child);
+  await readyUrl(child.stdout as ReadableStream<Uint8Array>);
+  return { child, argv };
+}
+
+describe('JSC settings', () => {
+  test('each setting unless the environment has its own', () => {
+    expect(jscEnvironment({})).toEqual({ ...JSC_SETTINGS });
+    expect(jscEnvironment({ BUN_JSC_useFTLJIT: '1', OTHER: 'x' })).toEqual({ BUN_JSC_useFTLJIT: '1' });
+    expect(lacksJscSettings({})).toBe(true);
+    expect(lacksJscSettings({ ...JSC_SETTINGS })).toBe(false);
+  });
+
+  test('huddle serve started without them runs with them: the same process (pid, argv) re-executed', async () => {
+    if (process.platform !== 'linux') return;
+    const { child, argv } = await serve({});
+    const env = procEnv(child.pid);
+    for (const [name, value] of Object.entries(JSC_SETTINGS)) expect(env[name]).toBe(value);
+    expect(env.PATH).toBe(process.env.PATH ?? '');
+    expect(readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').split('\0').filter(Boolean)).toEqual(argv);
+  }, 20_000);
+
+  test("an operator's own value wins and is left as it is", async () => {
+    if (process.platform !== 'linux') return;
+    const { child } = await serve({ BUN_JSC_useFTLJIT: '1' });
+    expect(procEnv(child.pid).BUN_JSC_useFTLJIT).toBe('1');
+  }, 20_000);
+});
