@@ -3,8 +3,9 @@
  *
  * The one setting: **no FTL**, JSC's top optimising tier. Every game worker is a VM of its own and compiles its own
  * hot code, and FTL's compiles went on for the whole of a round: 11–14 ms of JIT-thread CPU per second per game.
- * Without it (DFG stays, and wasm's tiers, where the AEAD runs, are not touched) a game of 8 bots cost 29.6
- * instead of 45.4 ms of server CPU a second, its own thread included (BENCHMARKS.md, "Load", "The levers").
+ * Without it (DFG stays, and wasm's tiers, where the AEAD runs, are not touched) the JIT threads fall to ~2–3 ms/s
+ * per game and the game's own thread runs a little slower: a game of 8 bots cost 2–35 % less server CPU in the
+ * runs of BENCHMARKS.md ("Load", "The levers", 5).
  *
  * JSC reads its options from `BUN_JSC_*` environment variables once, when the process starts, and Bun has no call
  * to change them afterwards. So the CLI, started without them, replaces itself with the very same command and the
