@@ -36,13 +36,16 @@ export function lacksJscSettings(env: Readonly<Record<string, string | undefined
  */
 export async function reexecWithJscSettings(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
   if (process.platform !== 'linux' || !lacksJscSettings(env)) return;
+  // argv and the environment exactly as this process got them, byte for byte (latin1 maps each byte to one
+  // character and back): a value in UTF-8 (a data directory named in any language) must come back unchanged.
   let argv: string[];
+  let envp: string[];
   try {
-    argv = readFileSync('/proc/self/cmdline', 'latin1').split('\0');
+    argv = readFileSync('/proc/self/cmdline', 'latin1').split('\0').filter((arg, i, all) => i < all.length - 1 || arg !== '');
+    envp = readFileSync('/proc/self/environ', 'latin1').split('\0').filter((entry) => entry !== '');
   } catch {
     return;
   }
-  if (argv.at(-1) === '') argv.pop();
   if (argv.length === 0) return;
   const { dlopen, FFIType, ptr } = await import('bun:ffi');
   let libc;
@@ -51,8 +54,7 @@ export async function reexecWithJscSettings(env: Readonly<Record<string, string 
   } catch {
     return;
   }
-  const merged = { ...env, ...jscEnvironment(env) };
-  const envp = Object.entries(merged).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+  for (const [name, value] of Object.entries(JSC_SETTINGS)) if (env[name] === undefined) envp.push(`${name}=${value}`);
   // NUL-terminated strings and NULL-terminated pointer arrays, alive (referenced here) until execve reads them.
   const strings = [...argv, ...envp].map((text) => Buffer.from(`${text}\0`, 'latin1'));
   const pointers = (from: number, count: number): BigUint64Array => {

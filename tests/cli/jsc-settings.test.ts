@@ -4,7 +4,7 @@
  * own value wins. Checked on a real `huddle serve` child through /proc.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
@@ -24,15 +24,15 @@ afterEach(async () => {
 });
 
 function procEnv(pid: number): Record<string, string> {
-  const entries = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').filter(Boolean);
+  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
   return Object.fromEntries(entries.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
 }
 
-async function serve(extraEnv: Record<string, string>): Promise<{ child: Subprocess; argv: string[] }> {
+async function serve(extraEnv: Record<string, string>, dataDirFlag = true): Promise<{ child: Subprocess; argv: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'huddle-jsc-'));
   dirs.push(dir);
   const ports = await freePortRange(4);
-  const argv = [process.execPath, ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--game-ports', `${ports.first}-${ports.last}`, '--max-games', '4'];
+  const argv = [process.execPath, ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', ...(dataDirFlag ? ['--data-dir', dir] : []), '--game-ports', `${ports.first}-${ports.last}`, '--max-games', '4'];
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...extraEnv };
   const child = Bun.spawn(argv, { env, stdout: 'pipe', stderr: 'pipe' });
   children.push(child);
@@ -55,6 +55,20 @@ describe('JSC settings', () => {
     for (const [name, value] of Object.entries(JSC_SETTINGS)) expect(env[name]).toBe(value);
     expect(env.PATH).toBe(process.env.PATH ?? '');
     expect(readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').split('\0').filter(Boolean)).toEqual(argv);
+  }, 20_000);
+
+  test('the rest of the environment comes back byte for byte, UTF-8 included (a data directory in any language)', async () => {
+    if (process.platform !== 'linux') return;
+    const dir = mkdtempSync(join(tmpdir(), 'huddle-jsc-'));
+    dirs.push(dir);
+    const named = join(dir, 'données 日本');
+    const { child } = await serve({ HUDDLE_DATA_DIR: named, HUDDLE_TEST_NOTE: 'josé ✓ 😀' }, false);
+    const env = procEnv(child.pid);
+    expect(env.HUDDLE_DATA_DIR).toBe(named);
+    expect(env.HUDDLE_TEST_NOTE).toBe('josé ✓ 😀');
+    expect(env.BUN_JSC_useFTLJIT).toBe('0');
+    // The re-executed server read it as it was given: its store is in that directory.
+    expect(existsSync(named)).toBe(true);
   }, 20_000);
 
   test("an operator's own value wins and is left as it is", async () => {
