@@ -28,8 +28,8 @@ const { values: flags } = benchArgs({
   },
 });
 
-// The Bun side, run as `bun bench/wakeups.ts --child HZ SECONDS` would need flags of its own; an inline script
-// keeps the child free of this module's imports (their load is not part of a wake).
+// The Bun side: a script of its own, written to a temporary file, so the child loads nothing but it (this module's
+// imports are not part of a wake).
 const BUN_CHILD = `
 const [hz, seconds] = process.argv.slice(-2).map(Number);
 let wakes = 0;

@@ -97,14 +97,15 @@ export type TickDurations = Static<typeof TickDurations>;
 /** The game loop's health since the previous heartbeat (src/workers/tick-timer.ts says how each is taken). */
 export const TickStats = Type.Object(
   {
+    /** Wakes of the game loop (its steps and snapshots, or its 10 Hz idle updates); the name predates them. */
     ticks: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
-    /** Ticks skipped after the loop fell more than 5 periods behind (a stall): their slots were given up. */
+    /** Tick periods given up after a wake started more than 5 periods late (a stall). */
     missed: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
     /** Datagrams handled (each timed into the following tick's work). */
     datagrams: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
-    /** Actual start − scheduled start of each tick (the schedule is start + n · 1000/30 ms). */
+    /** Actual start − due time of each wake (the round's steps at start + n/30 s, snapshots at start + m/20 s). */
     lateness: TickDurations,
-    /** Per tick: its update plus the handling of every datagram since the previous tick. */
+    /** Per wake: its update plus the handling of every datagram since the previous wake. */
     work: TickDurations,
   },
   strict,

@@ -144,14 +144,16 @@ export class BunWorkerLauncher implements GameLauncher {
    * worker compiles its own, as before.
    */
   private sodium: WebAssembly.Module | undefined;
+  /** Settles once the module is made (undefined if it could not be): workers launched after it get it. */
+  readonly sodiumReady: Promise<WebAssembly.Module | undefined>;
 
   constructor(options: BunWorkerLauncherOptions = {}) {
     this.entry = options.entry ?? GAME_WORKER_ENTRY;
     this.stopGraceMs = options.stopGraceMs ?? 2000;
     this.closeBackstopMs = options.closeBackstopMs ?? 10000;
-    compileSodiumModule().then(
+    this.sodiumReady = compileSodiumModule().then(
       (module) => (this.sodium = module),
-      () => {},
+      () => undefined,
     );
   }
 

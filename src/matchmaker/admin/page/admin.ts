@@ -33,7 +33,7 @@ interface TickDurations {
 
 const TOKEN_KEY = 'huddle.admin';
 const POLL_MS = 2000;
-/** The game loop runs at 30 Hz: a tick a whole 33 ms slot late, or working longer than one, makes the game stutter. */
+/** The round steps at 30 Hz: a wake a whole 33 ms step late, or working longer than one, makes the game stutter. */
 const TICK_SLOT_MS = 1000 / 30;
 
 const STATE_LABELS: Record<string, string> = {
