@@ -170,8 +170,8 @@ export class ResultsStore {
   }
 }
 
-/** Standard competition ranking (1, 2, 2, 4) over rows already sorted best first. */
-function withRanks<T extends { score: number }>(rows: T[]): (T & { rank: number })[] {
+/** Standard competition ranking (1, 2, 2, 4) over rows already sorted best first (also the cluster's boards). */
+export function withRanks<T extends { score: number }>(rows: T[]): (T & { rank: number })[] {
   let rank = 0;
   return rows.map((row, i) => {
     if (i === 0 || row.score !== rows[i - 1]?.score) rank = i + 1;

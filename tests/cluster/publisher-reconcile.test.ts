@@ -119,3 +119,29 @@ test('a failing reconcile is logged once and retried with the rest of the republ
   expect(directory.calls.get('reconcile')).toBe(1); // the fourth try, the one that reached the store
   expect(publisher.backlog).toBe(0);
 }, 10_000);
+
+test('stop waits for a write already under way (a drain\'s last states and releases), not only for queued ones', async () => {
+  const cluster = new FakeCluster();
+  const log = recordingLogger();
+  const directory = cluster.directory('a');
+  const publisher = publisherFor(directory, [], log);
+  await directory.start(self);
+  await publisher.idle();
+  // A slow store: each summary takes 150 ms to write.
+  const publishGame = directory.publishGame.bind(directory);
+  let written = 0;
+  directory.publishGame = async (summary) => {
+    await Bun.sleep(150);
+    await publishGame(summary);
+    written++;
+  };
+  publisher.gameReleased({ ...observed('ending', 'ENDING', 'finished'), slotHeld: false });
+  // The flush takes the batch at once: nothing is queued any more, but the write is still on its way.
+  await Bun.sleep(20);
+  expect(publisher.backlog).toBe(0);
+  expect(written).toBe(0);
+  await publisher.stop(2000);
+  expect(written).toBe(1);
+  expect(cluster.games.get('ending')).toMatchObject({ state: 'finished' });
+  expect(cluster.passcodes.has('ENDING')).toBe(false);
+});

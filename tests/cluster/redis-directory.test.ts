@@ -44,7 +44,7 @@ function directory(url: string, nodeId: string, prefix: string, extra: Partial<R
 }
 
 function selfInfo(nodeId: string, state: { live: number } = { live: 0 }): () => NodeInfo {
-  return () => ({ nodeId, apiUrl: `http://127.0.0.1:1/${nodeId}`, live: state.live, maxGames: 8, draining: false });
+  return () => ({ nodeId, apiUrl: `http://${nodeId}.invalid:1`, live: state.live, maxGames: 8, draining: false });
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
@@ -158,7 +158,7 @@ describeRedis('RedisDirectory on a real redis-server', () => {
     expect(a.available).toBe(true);
     const seen = await b.nodes();
     expect(seen.map((n) => n.nodeId)).toEqual(['node-a', 'node-b']);
-    expect(seen[0]).toEqual({ nodeId: 'node-a', apiUrl: 'http://127.0.0.1:1/node-a', live: 1, maxGames: 8, draining: false });
+    expect(seen[0]).toEqual({ nodeId: 'node-a', apiUrl: 'http://node-a.invalid:1', live: 1, maxGames: 8, draining: false });
     load.live = 5;
     await waitFor(async () => (await b.node('node-a'))?.live === 5, 3000, 'the next beat carries the new count');
     expect(await b.node('nobody')).toBeUndefined();
@@ -480,6 +480,18 @@ describeRedis('RedisDirectory when Redis fails', () => {
     await waitFor(() => reconnects === 1, 3000, 'registered once Redis answers');
     expect((await a.nodes()).map((n) => n.nodeId)).toEqual(['node-a']);
   }, 15_000);
+
+  test('a stop while the start still waits for Redis ends the start at once (no timer outlives the stop)', async () => {
+    const server = await RedisServer.start();
+    await server.kill();
+    const a = directory(server.url, 'node-a', freshPrefix());
+    const starting = timed(() => a.start(selfInfo('node-a')));
+    await Bun.sleep(100);
+    await a.stop();
+    const start = await starting;
+    expect(start.error).toBeInstanceOf(ClusterUnavailableError);
+    expect(start.ms).toBeLessThan(1000);
+  }, 10_000);
 
   test('Redis frozen for 10 s (SIGSTOP): calls reject within ~1 s, and after SIGCONT no node is declared lost', async () => {
     const server = await RedisServer.start();

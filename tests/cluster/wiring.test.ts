@@ -261,6 +261,8 @@ describe('node loss and the shared store down', () => {
     expect((await post(a, '/api/games/join', { passcode: game.passcode, name: 'Bo' })).status).toBe(200);
     expect((await post(a, '/api/games/rejoin', { rejoinKey: game.rejoinKey })).status).toBe(200);
     expect((await get(a, `/api/games/${game.gameId}`)).body.state).toBe('lobby');
+    // Its own game's results: "not finished", from memory, not a 503.
+    expect((await get(a, `/api/games/${game.gameId}/results`)).body.error?.code).toBe('not_finished');
     // Answered from memory: the directory was not even asked (the new seat's key routes wait in the queue).
     expect(lookups()).toBe(calls);
     // What this node does not know it cannot look up: 503, not a 404 that would count as a guess.

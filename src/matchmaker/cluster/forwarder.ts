@@ -72,10 +72,24 @@ export class Forwarder {
   }
 }
 
+/** The body, read chunk by chunk and abandoned (cancelled) past `max` bytes: a peer cannot make us buffer more. */
 async function readCapped(response: Response, max: number): Promise<string> {
   const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > max) throw new Error('answer too large');
-  const text = await response.text();
-  if (text.length > max) throw new Error('answer too large');
-  return text;
+  if (length > max) {
+    await response.body?.cancel().catch(() => {});
+    throw new Error('answer too large');
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    total += chunk.value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new Error('answer too large');
+    }
+    chunks.push(chunk.value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }

@@ -17,9 +17,10 @@ import type { Difficulty } from '../../game/lobby.ts';
 import type { Logger } from '../../log.ts';
 import { GameError } from '../errors.ts';
 import { normalizePasscode } from '../passcodes.ts';
+import { errorMessage } from '../registry/lifecycle.ts';
 import type { GameRegistry, GameStatus } from '../registry.ts';
 import { statusFromStored } from '../registry/read-model.ts';
-import type { LeaderboardEntry, ResultsStore, StoredGame } from '../results-store.ts';
+import { type LeaderboardEntry, type ResultsStore, type StoredGame, withRanks } from '../results-store.ts';
 import type { ClusterMetrics, ForwardRoute } from './cluster-metrics.ts';
 import { ClusterUnavailableError, type ClusterDirectory, type GameSummary, keyRoute, type NodeInfo } from './directory.ts';
 import { FORWARDED_BY, type Forwarder } from './forwarder.ts';
@@ -45,6 +46,9 @@ export interface FrontDeps {
 const LIVE_STATES: ReadonlySet<GameSummary['state']> = new Set(['starting', 'lobby', 'in_progress']);
 
 export class ClusterFront {
+  /** The directory's leaderboard failing for another reason than an outage: logged when it starts, not per request. */
+  private leaderboardFailing = false;
+
   constructor(private readonly deps: FrontDeps) {}
 
   get nodeId(): string {
@@ -126,13 +130,13 @@ export class ClusterFront {
   /** Stored results: this node's store, else the directory's copy of another node's. */
   async results(request: Request, gameId: string, local: () => StoredGame): Promise<StoredGame> {
     const { registry, store, directory } = this.deps;
-    if (this.isForwarded(request) || store.getGame(gameId)) return local();
+    // A game of this node is answered here (stored, or not finished yet), with or without Redis.
+    if (this.isForwarded(request) || store.getGame(gameId) || registry.knows({ gameId })) return local();
     const copy = await this.ask(() => directory.results(gameId));
     if (copy) {
       this.deps.metrics.answeredFromDirectory++;
       return copy;
     }
-    if (registry.knows({ gameId })) return local();
     if (await this.ask(() => directory.game(gameId))) throw new GameError('not_finished', 'that game has no results (it has not finished a round)');
     return local();
   }
@@ -147,8 +151,11 @@ export class ClusterFront {
     if (this.deps.directory.available) {
       try {
         shared = await this.deps.directory.leaderboard(difficulty, limit);
+        this.leaderboardFailing = false;
       } catch (error) {
-        if (!(error instanceof ClusterUnavailableError)) this.deps.log.error('cluster.leaderboard_failed', { message: error instanceof Error ? error.message : String(error) });
+        // Once when it starts failing, not once per request: anyone can ask for the leaderboard.
+        if (!(error instanceof ClusterUnavailableError) && !this.leaderboardFailing) this.deps.log.error('cluster.leaderboard_failed', { message: errorMessage(error) });
+        this.leaderboardFailing = !(error instanceof ClusterUnavailableError);
       }
     }
     return mergeBoards(own, shared, limit);
@@ -233,9 +240,5 @@ export function mergeBoards(a: readonly LeaderboardEntry[], b: readonly Leaderbo
     merged.push(entry);
   }
   merged.sort((x, y) => y.score - x.score || x.finishedAt - y.finishedAt);
-  let rank = 0;
-  return merged.slice(0, limit).map((entry, i, rows) => {
-    if (i === 0 || entry.score !== rows[i - 1]?.score) rank = i + 1;
-    return { ...entry, rank };
-  });
+  return withRanks(merged.slice(0, limit));
 }

@@ -9,6 +9,7 @@
  *
  * The one awaited write is the passcode claim: create answers only with a passcode no other node holds.
  */
+import { errorMessage } from '../registry/lifecycle.ts';
 import type { Logger } from '../../log.ts';
 import { GameError } from '../errors.ts';
 import type { ObservedGame, RegistryObserver } from '../registry/observer.ts';
@@ -92,7 +93,7 @@ export class ClusterPublisher implements RegistryObserver {
       try {
         taken = await directory.reservePasscode(code, game.id);
       } catch (error) {
-        if (!(error instanceof ClusterUnavailableError)) this.deps.log.error('cluster.claim_failed', { gameId: game.id, message: messageOf(error) });
+        if (!(error instanceof ClusterUnavailableError)) this.deps.log.error('cluster.claim_failed', { gameId: game.id, message: errorMessage(error) });
         throw clusterUnavailable();
       }
       if (taken) {
@@ -155,7 +156,7 @@ export class ClusterPublisher implements RegistryObserver {
         results++;
       }
     } catch (error) {
-      this.deps.log.error('cluster.republish_results_failed', { message: messageOf(error) });
+      this.deps.log.error('cluster.republish_results_failed', { message: errorMessage(error) });
     }
     this.deps.log.info('cluster.republish', { live: games.length, count: results });
     this.retryMs = RETRY_FIRST_MS;
@@ -170,7 +171,9 @@ export class ClusterPublisher implements RegistryObserver {
 
   /** Writes what it can within `timeoutMs`, then stops retrying. */
   async stop(timeoutMs: number): Promise<void> {
-    if (this.backlog > 0 && this.deps.directory.available) {
+    // A flush already under way holds the last writes (a drain's final states, its passcode releases): wait for
+    // it too, or the link closes under it.
+    if ((this.backlog > 0 || this.flushing) && this.deps.directory.available) {
       this.schedule(true);
       let timer: Timer | undefined;
       await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -226,7 +229,7 @@ export class ClusterPublisher implements RegistryObserver {
       } catch (error) {
         failed++;
         putBack();
-        if (!(error instanceof ClusterUnavailableError)) log.error('cluster.publish_failed', { message: messageOf(error) });
+        if (!(error instanceof ClusterUnavailableError)) log.error('cluster.publish_failed', { message: errorMessage(error) });
       }
     };
     // Claims before routes and summaries; a release only after the game's final summary is written.
@@ -303,13 +306,10 @@ export class ClusterPublisher implements RegistryObserver {
       this.pending.reconcile = true;
       if (!this.reconcileFailureLogged) {
         this.reconcileFailureLogged = true;
-        this.deps.log.warn('cluster.reconcile_failed', { message: messageOf(error) });
+        this.deps.log.warn('cluster.reconcile_failed', { message: errorMessage(error) });
       }
       return false;
     }
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

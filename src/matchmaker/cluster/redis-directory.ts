@@ -27,7 +27,8 @@
  * Ids (node and game) must match ID_PATTERN: they are parts of key names and of "<gameId>@<nodeId>" values.
  */
 import { GAME_STATES, type GameState } from '../metrics.ts';
-import type { LeaderboardEntry, StoredGame } from '../results-store.ts';
+import { type LeaderboardEntry, type StoredGame, withRanks } from '../results-store.ts';
+import { errorMessage } from '../registry/lifecycle.ts';
 import { DIFFICULTIES } from '../../game/lobby.ts';
 import { type Logger, silentLogger } from '../../log.ts';
 import { type ClusterDirectory, ClusterUnavailableError, type GameSummary, keyRoute, type NodeInfo } from './directory.ts';
@@ -113,6 +114,8 @@ export class RedisDirectory implements ClusterDirectory {
   /** The link came up and the node has not yet announced itself since (onReconnect is due). */
   private announceDue = false;
   private registered: (() => void) | undefined;
+  private startTimer: Timer | undefined;
+  private failStart: ((error: Error) => void) | undefined;
   private beatTimer: ReturnType<typeof setTimeout> | undefined;
   private checkTimer: ReturnType<typeof setTimeout> | undefined;
   private beating = false;
@@ -142,13 +145,20 @@ export class RedisDirectory implements ClusterDirectory {
     if (this.stopped) return Promise.reject(new ClusterUnavailableError('the cluster directory is stopped'));
     this.self = self;
     const registered = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      this.failStart = (error) => {
+        clearTimeout(this.startTimer);
         this.registered = undefined;
-        reject(new ClusterUnavailableError(`could not register with Redis within ${this.timing.startTimeoutMs} ms (still trying)`));
-      }, this.timing.startTimeoutMs);
+        this.failStart = undefined;
+        reject(error);
+      };
+      this.startTimer = setTimeout(
+        () => this.failStart?.(new ClusterUnavailableError(`could not register with Redis within ${this.timing.startTimeoutMs} ms (still trying)`)),
+        this.timing.startTimeoutMs,
+      );
       this.registered = () => {
-        clearTimeout(timer);
+        clearTimeout(this.startTimer);
         this.registered = undefined;
+        this.failStart = undefined;
         resolve();
       };
     });
@@ -170,6 +180,8 @@ export class RedisDirectory implements ClusterDirectory {
     this.halted = true;
     clearTimeout(this.beatTimer);
     clearTimeout(this.checkTimer);
+    // A start still waiting to register fails now, not with a timer that outlives the stop.
+    this.failStart?.(new ClusterUnavailableError('the cluster directory was stopped before it registered'));
     this.registered = undefined;
     if (this.link.up && !options.keepHeartbeat) {
       const window = options.restartWindowMs;
@@ -266,6 +278,7 @@ export class RedisDirectory implements ClusterDirectory {
     if (!ID_PATTERN.test(gameId)) return undefined;
     const fields = (await this.call('HGETALL', [this.keys.game(gameId)])) as Record<string, string> | null;
     if (!fields || typeof fields.state !== 'string' || typeof fields.nodeId !== 'string') return undefined;
+    if (!(GAME_STATES as readonly string[]).includes(fields.state)) return undefined;
     const summary: GameSummary & OptionalSummaryFields = {
       gameId,
       nodeId: fields.nodeId,
@@ -305,7 +318,8 @@ export class RedisDirectory implements ClusterDirectory {
   async results(gameId: string): Promise<StoredGame | undefined> {
     if (!ID_PATTERN.test(gameId)) return undefined;
     const json = await this.call('GET', [this.keys.results(gameId)]);
-    return typeof json === 'string' ? (JSON.parse(json) as StoredGame) : undefined;
+    // Written by another node, or by anyone with Redis access: a copy that does not read as results is none.
+    return typeof json === 'string' ? parseStoredGame(json, gameId) : undefined;
   }
 
   /** As ResultsStore.leaderboard over every node's published results: score desc, earlier first, then position. */
@@ -435,11 +449,12 @@ function asStrings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function parseNodeInfo(json: unknown): NodeInfo | undefined {
+/** A heartbeat as another node (or anyone with Redis access) wrote it; undefined unless it reads as one. */
+export function parseNodeInfo(json: unknown): NodeInfo | undefined {
   if (typeof json !== 'string') return undefined;
   try {
     const n = JSON.parse(json) as Partial<NodeInfo>;
-    if (typeof n.nodeId !== 'string' || typeof n.apiUrl !== 'string') return undefined;
+    if (typeof n.nodeId !== 'string' || typeof n.apiUrl !== 'string' || !isHttpOrigin(n.apiUrl)) return undefined;
     return { nodeId: n.nodeId, apiUrl: n.apiUrl, live: Number(n.live) || 0, maxGames: Number(n.maxGames) || 0, draining: n.draining === true };
   } catch {
     return undefined;
@@ -457,15 +472,39 @@ function parseLeaderboardMember(member: string, score: number): Omit<Leaderboard
   return { name: match[3] as string, score, gameId: match[2] as string, finishedAt: Number(match[1]) };
 }
 
-/** Standard competition ranking (1, 2, 2, 4) over rows already sorted best first, as ResultsStore ranks. */
-function withRanks<T extends { score: number }>(rows: T[]): (T & { rank: number })[] {
-  let rank = 0;
-  return rows.map((row, i) => {
-    if (i === 0 || row.score !== rows[i - 1]?.score) rank = i + 1;
-    return { ...row, rank };
-  });
+/** Requests are forwarded to a node's apiUrl: nothing but a plain http(s) origin, as --node-url is checked. */
+function isHttpOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A results copy as another node wrote it; undefined unless it has the shape the routes read. */
+export function parseStoredGame(json: string, gameId: string): StoredGame | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const g = value as Record<string, unknown>;
+  const playersOk =
+    Array.isArray(g.players) &&
+    g.players.every((p: unknown) => {
+      const q = p as Record<string, unknown> | null;
+      return typeof q === 'object' && q !== null && typeof q.name === 'string' && Number.isFinite(q.score) && Number.isInteger(q.rank) && typeof q.left === 'boolean';
+    });
+  if (
+    g.gameId !== gameId ||
+    typeof g.name !== 'string' ||
+    !(DIFFICULTIES as readonly unknown[]).includes(g.difficulty) ||
+    !Number.isInteger(g.maxPlayers) ||
+    !Number.isFinite(g.finishedAt) ||
+    (g.outcome !== 'finished' && g.outcome !== 'abandoned') ||
+    !playersOk
+  ) {
+    return undefined;
+  }
+  return g as unknown as StoredGame;
 }

@@ -151,6 +151,8 @@ export class RedisLink {
       } catch {
         closeQuietly(client);
       }
+      // Closed while this attempt was under way: no timer to outlive the close.
+      if (this.state !== 'connecting') return;
       // Jitter, so that nodes cut off together do not all come back in the same millisecond.
       await this.sleep(delay * (0.75 + Math.random() * 0.5));
       delay = Math.min(delay * 2, this.options.backoffMaxMs);
