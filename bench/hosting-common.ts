@@ -40,6 +40,11 @@ export class TrackingLauncher implements GameLauncher {
     this.inner = inner;
   }
 
+  /** As the inner launcher: with the product's default, the server keeps warm games (registry/warm.ts). */
+  get warm(): boolean {
+    return this.inner.warm ?? false;
+  }
+
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
     const gameId = spec.env.gameId;
     const exited = Promise.withResolvers<void>();
@@ -117,6 +122,8 @@ export interface BenchServerOptions {
   maxPlayers?: number;
   roundSeconds?: number;
   heartbeatTimeoutMs?: number;
+  /** The server's --warm-games; the product's default (1) when not given. */
+  warmGames?: number;
 }
 
 /** A loopback-only config on a random HTTP port, with a throwaway data directory the caller must remove. */
@@ -134,6 +141,7 @@ export function benchConfig(options: BenchServerOptions): { config: Config; data
   ];
   if (options.roundSeconds !== undefined) argv.push('--round-seconds', String(options.roundSeconds));
   if (options.heartbeatTimeoutMs !== undefined) argv.push('--heartbeat-timeout-ms', String(options.heartbeatTimeoutMs));
+  if (options.warmGames !== undefined) argv.push('--warm-games', String(options.warmGames));
   const parsed = parseConfig(argv, {});
   if (!parsed.ok) throw new Error(`bench config: ${parsed.error}`);
   return { config: parsed.config, dataDir, removeDataDir: () => rmSync(dataDir, { recursive: true, force: true }) };

@@ -46,6 +46,8 @@ const { values: flags, positionals } = benchArgs({
     'no-smol': { type: 'boolean', help: 'probe: workers without smol' },
     'worker-entry': { type: 'string', value: 'file', help: 'the worker as one pre-built file instead of the sources' },
     'game-ports': { type: 'string', default: DEFAULT_GAME_PORTS, value: 'A-B', help: 'UDP port range for the games' },
+    'warm-games': { type: 'number', integer: true, min: 0, default: 1, help: "the server's --warm-games (1, the product's default; 0: every game starts cold)" },
+    'gap-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'latency: pause after each game has ended, before the next create' },
   },
 });
 
@@ -86,12 +88,16 @@ async function createGame(server: RunningServer, name: string): Promise<Created>
   return { gameId: body.gameId, ms };
 }
 
-/** Everything the registry holds must be back: no live game, every port free, no worker left. */
+/**
+ * Everything the registry holds must be back: no live game, every port free, no worker left, but for the warm
+ * games (--warm-games), which hold a port and a worker each until the server stops.
+ */
 function leakCheck(server: RunningServer, tracking: TrackingLauncher): string[] {
   const problems: string[] = [];
+  const warm = server.registry.warmStats?.held ?? 0;
   if (server.registry.live !== 0) problems.push(`registry.live = ${server.registry.live}`);
-  if (server.registry.freePorts !== ports) problems.push(`free ports ${server.registry.freePorts} of ${ports}`);
-  if (tracking.running !== 0) problems.push(`${tracking.running} workers still running`);
+  if (server.registry.freePorts !== ports - warm) problems.push(`free ports ${server.registry.freePorts} of ${ports}, ${warm} warm`);
+  if (tracking.running !== warm) problems.push(`${tracking.running} workers still running, ${warm} warm`);
   const { gamesByState } = server.registry.snapshot();
   for (const [state, count] of Object.entries(gamesByState)) if (count !== 0) problems.push(`${count} live games in ${state}`);
   return problems;
@@ -101,11 +107,15 @@ async function withServer<T>(
   options: { maxGames: number; roundSeconds?: number; heartbeatTimeoutMs?: number },
   body: (server: RunningServer, tracking: TrackingLauncher, log: ReadyDurationLog) => Promise<T>,
 ): Promise<T> {
-  const { config, removeDataDir } = benchConfig({ gamePorts, ...options });
-  const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry } : {}));
+  const { config, removeDataDir } = benchConfig({ gamePorts, warmGames: flags['warm-games'], ...options });
+  const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry, warm: true } : {}));
   const log = new ReadyDurationLog();
   const server = await startServer({ config, launcher: tracking, log });
   try {
+    // The warm games the server starts when it listens are standing by before the first sample, as on a server
+    // that has been up for a while.
+    const deadline = performance.now() + 10_000;
+    while ((server.registry.warmStats?.standingBy ?? 0) < config.warmGames && performance.now() < deadline) await Bun.sleep(5);
     return await body(server, tracking, log);
   } finally {
     await server.stop('benchmark over');
@@ -124,6 +134,7 @@ async function latency(): Promise<object> {
       const stopStarted = performance.now();
       await tracking.stopGame(gameId);
       stopMs.push(performance.now() - stopStarted);
+      if (flags['gap-ms'] > 0) await Bun.sleep(flags['gap-ms']);
     }
     const leaks = leakCheck(server, tracking);
     return {
@@ -136,6 +147,7 @@ async function latency(): Promise<object> {
       readyP99: percentile(log.readyMs, 99),
       readyCount: log.readyMs.length,
       stopP50: percentile(stopMs, 50),
+      warm: server.registry.warmStats ?? null,
       leaks,
       problems: log.problems.slice(0, 5),
       loadavg: loadavg()[0],

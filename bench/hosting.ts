@@ -38,6 +38,8 @@ const { values: flags } = benchArgs({
     'probe-no-smol': { type: 'boolean', help: 'probe with and without smol workers' },
     worker: { type: 'string', default: 'source,bundled', value: WORKER_MODES.join(','), help: 'worker entries to measure' },
     'game-ports': { type: 'string', default: DEFAULT_GAME_PORTS, value: 'A-B', help: 'UDP port range for the games' },
+    'warm-games': { type: 'numbers', integer: true, min: 0, default: [1], help: "latency: the server's --warm-games, each value in turn within every run (e.g. 1,0)" },
+    'gap-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'latency: pause after each game has ended, before the next create' },
   },
 });
 const commaList = (name: string, raw: string, allowed: readonly string[]): string[] => {
@@ -119,9 +121,20 @@ function note(label: string, results: Result[]): void {
 console.log(`huddle hosting benchmarks — nproc ${cpus().length}, ${cpus()[0]?.model ?? '?'}, Bun ${Bun.version}, ` +
   `${new Date().toISOString().slice(0, 10)}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, game ports ${gamePorts}\n`);
 
+const warmValues = flags['warm-games'];
+const gapMs = flags['gap-ms'];
 for (const mode of only.has('latency') ? workerModes : []) {
-  const results: Result[] = [];
-  for (let r = 0; r < runs; r++) results.push(await runChild(['latency', '--games', String(games), ...(await modeArgs(mode))], 120_000));
+  // The warm settings alternate within each run, so each sees the same machine.
+  const byWarm = new Map<number, Result[]>(warmValues.map((w) => [w, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const warm of warmValues) {
+      byWarm.get(warm)?.push(await runChild(['latency', '--games', String(games), '--warm-games', String(warm), '--gap-ms', String(gapMs), ...(await modeArgs(mode))], 120_000 + games * gapMs));
+    }
+  }
+  for (const [warm, results] of byWarm) latencyTable(`${mode} worker, --warm-games ${warm}`, results);
+}
+
+function latencyTable(label: string, results: Result[]): void {
   const rows = results.map((r, i) => [
     `run ${i + 1}`,
     fmt(num(r, 'createP50'), 2), fmt(num(r, 'createP99'), 2), fmt(num(r, 'createMax'), 2), fmt(num(r, 'createFirst'), 2),
@@ -129,9 +142,10 @@ for (const mode of only.has('latency') ? workerModes : []) {
   ]);
   const med = (key: string, digits = 2) => fmt(median(results.map((r) => num(r, key))), digits);
   rows.push(['median', med('createP50'), med('createP99'), med('createMax'), med('createFirst'), med('readyP50', 0), med('readyP99', 0), med('stopP50')]);
-  console.log(`create-to-ready, ${mode} worker: ${games} games one after another, each stopped before the next (ms); goal p50 < 15, p99 < 50`);
+  const gap = gapMs > 0 ? `, ${gapMs} ms after each end` : '';
+  console.log(`create-to-ready, ${label}: ${games} games one after another, each stopped before the next${gap} (ms); goal p50 < 15, p99 < 50`);
   console.log(table(['', 'POST→201 p50', 'p99', 'max', 'first', 'game.ready p50', 'p99', 'stop→exit p50'], rows));
-  note(`latency (${mode})`, results);
+  note(`latency (${label})`, results);
   console.log();
 }
 

@@ -28,7 +28,9 @@ const KINDS: readonly Kind[] = ['worker', 'process'];
 
 async function start(kind: Kind): Promise<{ server: RunningServer; cleanup: () => void }> {
   const ports = await freePortRange(2);
-  const { config, removeDataDir } = benchConfig({ gamePorts: `${ports.first}-${ports.last}`, maxGames: 2 });
+  // What each launcher's start costs, so no warm game (a create would take it instead of starting one: that is
+  // bench/hosting.ts's `--warm-games`).
+  const { config, removeDataDir } = benchConfig({ gamePorts: `${ports.first}-${ports.last}`, maxGames: 2, warmGames: 0 });
   const server = await startServer({ config: { ...config, launcher: kind, onStop: 'drain' }, log: productLogger() });
   return { server, cleanup: removeDataDir };
 }

@@ -57,7 +57,7 @@ const PLAYERS = 8;
 const LATE_GOAL_MS = 2;
 const GAP_GOAL_MS = 60;
 /** Seconds the create phase may take: a create and a stop each take tens of ms; generous. */
-const createSecondsFor = (n: number): number => Math.ceil(n * 0.2);
+const createSecondsFor = (n: number, gapMs: number): number => Math.ceil(n * (0.2 + gapMs / 1000));
 /** The bots' process reports its counters this often; rates use the reports' own timestamps. */
 const REPORT_MS = 1000;
 const COUNTDOWN_SECONDS = 3;
@@ -73,12 +73,15 @@ const { values: flags } = benchArgs({
     'round-seconds': { type: 'number', integer: true, min: 1, required: true, help: 'round length' },
     'game-ports': { type: 'string', required: true, value: 'A-B', help: 'UDP port range for the games' },
     creates: { type: 'number', integer: true, min: 0, default: 0, help: 'create → ready samples while the K games play' },
+    'create-gap-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'pause after each sample game has ended, before the next create' },
+    'warm-games': { type: 'number', integer: true, min: 0, default: 1, help: "the server's --warm-games (1, the product's default)" },
     'worker-entry': { type: 'string', default: '', value: 'file', help: 'the game worker as one bundled file (as the binary); default: source' },
     'heartbeat-timeout-ms': { type: 'number', integer: true, min: 0, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms; 0: the product's default" },
     'pin-bots': { type: 'string', default: '', value: 'cpu list', help: "run the bots' and the join client's processes under taskset -c on these CPUs" },
   },
 });
 const creates = flags.creates;
+const createGapMs = flags['create-gap-ms'];
 const workerEntry = flags['worker-entry'];
 const pinBots = flags['pin-bots'];
 /** Prefix for the other processes: pinned to their own CPUs with --pin-bots (this process was pinned by its parent). */
@@ -339,7 +342,7 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
     const windowStart = performance.now();
     // Every round must still be playing at the end of the join phase; the earliest round bounds the window.
     const roundsEnd = (firstStarted ?? windowStart) + (COUNTDOWN_SECONDS + roundSeconds) * 1000;
-    const windowEnd = Math.min(windowStart + seconds * 1000, roundsEnd - (joinSeconds + createSecondsFor(creates) + 3) * 1000);
+    const windowEnd = Math.min(windowStart + seconds * 1000, roundsEnd - (joinSeconds + createSecondsFor(creates, createGapMs) + 3) * 1000);
     phase = 'window';
     bots.command('window-start');
     // bench/load.ts --gc-log times the window's GC lines (this process's stderr) by these two lines.
@@ -388,6 +391,7 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       const lobby = await createLobby(url);
       createMs.push(performance.now() - started);
       await tracking.stopGame(lobby.gameId);
+      if (createGapMs > 0) await sleep(createGapMs);
     }
     createMs.sort((a, b) => a - b);
     if (creates > 0) progress(`create → ready with ${k} games live: p50 ${percentileOfSorted(createMs, 50).toFixed(1)} ms, p99 ${percentileOfSorted(createMs, 99).toFixed(1)} ms`);
@@ -417,8 +421,10 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
     const released = await waitFor(() => server.registry.live === 0, 15_000, 100);
     const leaks: string[] = [];
     if (server.registry.live !== 0) leaks.push(`registry.live = ${server.registry.live}`);
-    if (server.registry.freePorts !== ports) leaks.push(`free ports ${server.registry.freePorts} of ${ports}`);
-    if (tracking.running !== 0) leaks.push(`${tracking.running} workers still running`);
+    // The warm games (--warm-games) hold a port and a worker each until the server stops.
+    const warm = server.registry.warmStats?.held ?? 0;
+    if (server.registry.freePorts !== ports - warm) leaks.push(`free ports ${server.registry.freePorts} of ${ports}, ${warm} warm`);
+    if (tracking.running !== warm) leaks.push(`${tracking.running} workers still running, ${warm} warm`);
     const done = bots.lines.find((l) => l.type === 'done') ?? null;
     return {
       k,
@@ -503,14 +509,14 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
 
 // The product's default heartbeat interval (config's timeout / 4 = 750 ms) and logging (ReadyDurationLog: JSON to /dev/null).
 const heartbeatTimeoutMs = flags['heartbeat-timeout-ms'] || undefined;
-const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 2), maxPlayers: PLAYERS, roundSeconds, ...(heartbeatTimeoutMs ? { heartbeatTimeoutMs } : {}) });
+const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 2), maxPlayers: PLAYERS, roundSeconds, warmGames: flags['warm-games'], ...(heartbeatTimeoutMs ? { heartbeatTimeoutMs } : {}) });
 process.once('SIGTERM', () => {
   // Stopped from outside (bench/load.ts at --until): take the other processes and the data directory along.
   for (const child of children) child.kill();
   removeDataDir();
   process.exit(143);
 });
-const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry } : {}));
+const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry, warm: true } : {}));
 const log = new ReadyDurationLog();
 const server = await startServer({ config, launcher: tracking, log });
 let result: Record<string, unknown>;

@@ -39,6 +39,8 @@ const { values: flags } = benchArgs({
     k: { type: 'numbers', integer: true, min: 1, default: [2, 4, 8, 16, 24, 32, 40, 50, 64, 80, 100], help: 'the ladder of live games' },
     seconds: { type: 'number', integer: true, min: 1, default: 60, help: 'measured window per step' },
     creates: { type: 'number', integer: true, min: 0, default: 60, help: 'create → ready samples per step, while the K games play' },
+    'create-gap-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'pause after each sample game has ended, before the next create (0: back to back)' },
+    'warm-games': { type: 'number', integer: true, min: 0, default: 1, help: "the server's --warm-games (1, the product's default; 0: every game starts cold)" },
     'join-seconds': { type: 'number', integer: true, min: 0, default: 0, help: 'join-API phase per step; 0: none' },
     'join-concurrency': { type: 'number', integer: true, min: 1, default: 8, help: 'join requests in flight' },
     worker: { type: 'string', default: 'bundled', choices: ['bundled', 'source'], help: 'the game worker as one file (as the binary) or from source' },
@@ -77,7 +79,7 @@ if (pin) {
  * Long enough for every round to outlast the window, the create and the join phases: games start one after
  * another (~0.2 s each when idle), and the window opens 4.5 s after the last has started.
  */
-const roundSecondsFor = (k: number): number => seconds + joinSeconds + Math.ceil(creates * 0.2) + 10 + Math.ceil(k / 2);
+const roundSecondsFor = (k: number): number => seconds + joinSeconds + Math.ceil(creates * (0.2 + flags['create-gap-ms'] / 1000)) + 10 + Math.ceil(k / 2);
 /** Server start, game creation, the rest of the round, results, stop: a generous bound. */
 const stepSecondsFor = (k: number): number => roundSecondsFor(k) + 20 + k;
 
@@ -115,7 +117,7 @@ const RUN = new URL('./load-run.ts', import.meta.url).pathname;
 async function runStep(k: number): Promise<Result> {
   const argv = [process.execPath, RUN, '--k', String(k), '--seconds', String(seconds), '--join-seconds', String(joinSeconds),
     '--join-concurrency', String(joinConcurrency), '--round-seconds', String(roundSecondsFor(k)), '--game-ports', gamePorts,
-    '--creates', String(creates), '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
+    '--creates', String(creates), '--create-gap-ms', String(flags['create-gap-ms']), '--warm-games', String(flags['warm-games']), '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
   // Pinned: the server process (every thread it will start inherits the mask) on CPU 0.
   // The server runs in the step's process, not through the CLI: it gets the JSC settings `huddle serve` runs with
   // (src/jsc-tuning.ts) here; a BUN_JSC_* value given to this bench wins, to measure without them.
@@ -271,7 +273,8 @@ console.log(markdown(
 ));
 
 if (creates > 0) {
-  console.log(`\nCreate → ready (POST /api/games → 201, one at a time, each ended before the next) while the K games play, ${worker} worker`);
+  const gap = flags['create-gap-ms'] > 0 ? `, ${flags['create-gap-ms']} ms after each end` : ', back to back';
+  console.log(`\nCreate → ready (POST /api/games → 201, one at a time, each ended before the next${gap}) while the K games play, ${worker} worker, --warm-games ${flags['warm-games']}`);
   console.log(markdown(['K live games', 'samples', 'p50', 'p99', 'max'], results.map((r) => [kOf(r), String(r.creates), `${fmt(num(r, 'createP50Ms'), 1)} ms`, `${fmt(num(r, 'createP99Ms'), 1)} ms`, `${fmt(num(r, 'createMaxMs'), 1)} ms`])));
 }
 

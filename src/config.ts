@@ -19,6 +19,11 @@ export interface Config {
   /** Inclusive UDP port range for game workers. */
   gamePorts: { first: number; last: number };
   maxGames: number;
+  /**
+   * Game servers kept started and standing by (worker launcher), so a create does not wait for one to start;
+   * they hold a port each, never a slot beyond `maxGames`.
+   */
+  warmGames: number;
   /** Players per game; a create request may ask for fewer. */
   maxPlayers: number;
   dataDir: string;
@@ -197,6 +202,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'publicHost', flag: '--public-host', env: 'HUDDLE_PUBLIC_HOST', fallback: '127.0.0.1', meaning: 'IP address put into connect tokens for native UDP clients', parse: ipLiteral },
   { key: 'gamePorts', flag: '--game-ports', env: 'HUDDLE_GAME_PORTS', fallback: '40000-40099', meaning: 'UDP port range for game workers', parse: portRange },
   { key: 'maxGames', flag: '--max-games', env: 'HUDDLE_MAX_GAMES', fallback: '32', meaning: 'live games at once', parse: integer(1, 10000) },
+  { key: 'warmGames', flag: '--warm-games', env: 'HUDDLE_WARM_GAMES', fallback: '1', meaning: 'game servers kept started and waiting with --launcher worker, so a create need not wait for one to start (0 = start each when asked)', parse: integer(0, 16) },
   { key: 'maxPlayers', flag: '--max-players', env: 'HUDDLE_MAX_PLAYERS', fallback: '8', meaning: 'players per game, at most 8: the arena has 8 ships (a create request may ask for fewer)', parse: integer(1, 8) },
   { key: 'dataDir', flag: '--data-dir', env: 'HUDDLE_DATA_DIR', fallback: './huddle-data', meaning: 'directory of the SQLite results store (created if missing)', parse: nonEmpty },
   { key: 'lobbyTimeoutSeconds', flag: '--lobby-timeout', env: 'HUDDLE_LOBBY_TIMEOUT', fallback: '300', meaning: 'seconds a lobby may idle before it closes', parse: integer(1, 86400) },

@@ -117,6 +117,11 @@ export const SeatState = Type.Object({ name: Type.String({ maxLength: 96 }), con
 export type SeatState = Static<typeof SeatState>;
 
 export const WorkerToMatchmaker = Type.Union([
+  /**
+   * A warm game (HUDDLE_STANDBY=1) posts this once, loaded and with its UDP socket bound, and then waits for
+   * `begin`; it posts `ready` only after that.
+   */
+  Type.Object({ type: Type.Literal('standby') }, strict),
   /** Posted once, after the UDP socket is bound; `port` must be the one given in HUDDLE_GAME_PORT. */
   Type.Object({ type: Type.Literal('ready'), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, strict),
   /** Posted every HUDDLE_HEARTBEAT_INTERVAL_MS; silence past the heartbeat timeout = hung worker. */
@@ -168,6 +173,11 @@ export const WorkerToMatchmaker = Type.Union([
 export type WorkerToMatchmaker = Static<typeof WorkerToMatchmaker>;
 
 export const MatchmakerToWorker = Type.Union([
+  /**
+   * A warm game becomes a game: the creator's request fills in what could not be known when it was started.
+   * `maxPlayers` may not exceed its HUDDLE_MAX_PLAYERS (the node's limit). No secret: those were in its environment.
+   */
+  Type.Object({ type: Type.Literal('begin'), maxPlayers: Type.Integer({ minimum: 1, maximum: 256 }) }, strict),
   /** Tell the players, close the socket, post `exiting {reason:'shutdown'}` and end; terminated after a grace period. */
   Type.Object({ type: Type.Literal('shutdown'), reason: Type.String({ maxLength: 200 }) }, strict),
 ]);

@@ -23,11 +23,7 @@ export const checkServerMessage: (value: unknown) => boolean = (() => {
 export const checkMatchmakerToWorker: (value: unknown) => boolean = (() => {
   return function check(value) {
     return (
-      (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
-      (value['type'] === 'shutdown') &&
-      (typeof value['reason'] === 'string') &&
-      value['reason'].length <= 200 &&
-      Object.getOwnPropertyNames(value).length === 2
+      (((typeof value === 'object' && value !== null && !Array.isArray(value)) && (value['type'] === 'begin') && Number.isInteger(value['maxPlayers']) && value['maxPlayers'] <= 256 && value['maxPlayers'] >= 1 && Object.getOwnPropertyNames(value).length === 2) || ((typeof value === 'object' && value !== null && !Array.isArray(value)) && (value['type'] === 'shutdown') && (typeof value['reason'] === 'string') && value['reason'].length <= 200 && Object.getOwnPropertyNames(value).length === 2))
     )
   }
 })();

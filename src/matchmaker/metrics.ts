@@ -26,6 +26,8 @@ export interface LiveSnapshot {
   worstTickLatenessP99Ms?: number;
   /** The worst live game loop's tick work (update + datagram handling) p99 over its last heartbeat interval, in ms. */
   worstTickWorkP99Ms?: number;
+  /** Warm games (--warm-games): standing by now; creates that took one, and creates that found none. */
+  warm?: { standingBy: number; claimed: number; missed: number };
 }
 
 export class Metrics {
@@ -96,6 +98,10 @@ export class Metrics {
     lines.push(`huddle_worker_start_seconds_bucket{le="+Inf"} ${this.startCount}`);
     lines.push(`huddle_worker_start_seconds_sum ${this.startSum}`);
     lines.push(`huddle_worker_start_seconds_count ${this.startCount}`);
+    family('huddle_warm_games', 'gauge', 'Game servers started ahead (--warm-games) and standing by for the next create.');
+    lines.push(`huddle_warm_games ${live.warm?.standingBy ?? 0}`);
+    family('huddle_warm_claims_total', 'counter', 'Creates with warm games on (--warm-games > 0), by whether one was there to take (warm) or the game was started for the create (cold).');
+    lines.push(`huddle_warm_claims_total{start="warm"} ${live.warm?.claimed ?? 0}`, `huddle_warm_claims_total{start="cold"} ${live.warm?.missed ?? 0}`);
     family('huddle_join_attempts_total', 'counter', 'Join-by-passcode attempts, by outcome.');
     for (const outcome of JOIN_OUTCOMES) lines.push(`huddle_join_attempts_total{outcome="${outcome}"} ${this.joinCount(outcome)}`);
     family('huddle_seat_requests_total', 'counter', 'Rejoin, watch, play-again and join-by-invite requests, by route and outcome.');

@@ -27,6 +27,7 @@ import { AdoptionJournal, adoptGames } from './registry/adopt.ts';
 import { overstayed } from './registry/backstop.ts';
 import { type GameRecord, seatsTaken } from './registry/game-record.ts';
 import { launchGame, type LaunchDeps, requireName } from './registry/launch.ts';
+import { WarmGames } from './registry/warm.ts';
 import { GameLifecycle } from './registry/lifecycle.ts';
 import { MemoryGameStateStore } from './registry/memory-store.ts';
 import { GameReads } from './registry/read-model.ts';
@@ -74,6 +75,8 @@ export class GameRegistry {
   private readonly observer: RegistryObserver;
   private readonly journal: AdoptionJournal | undefined;
   private readonly launcher: RegistryOptions['launcher'];
+  /** Games started ahead of their create (registry/warm.ts); only with a launcher that can start them warm. */
+  private readonly warm: WarmGames | undefined;
 
   constructor(options: RegistryOptions) {
     this.settings = options.settings;
@@ -92,6 +95,18 @@ export class GameRegistry {
     this.lifecycle = new GameLifecycle({ store: state, ports, metrics, log, clock, observer, ...(this.journal ? { journal: this.journal } : {}) });
     this.tickets = new TicketDesk(options.settings, now, clock);
     this.reads = new GameReads(state, options.store, now);
+    const warmTarget = options.settings.warmGames ?? 0;
+    this.warm =
+      options.launcher.warm && warmTarget > 0
+        ? new WarmGames({ settings: options.settings, target: warmTarget, ports, launcher: options.launcher, log, reportUrl: options.reportUrl, live: () => state.live, clock })
+        : undefined;
+    if (this.warm) {
+      const warm = this.warm;
+      // A slot given back may be a warm game's again.
+      this.lifecycle.onGameEnded(() => {
+        if (!this.drainingFlag) warm.refill();
+      });
+    }
     this.supervision = { lifecycle: this.lifecycle, metrics, log, clock, workerStartTimeoutMs: options.settings.workerStartTimeoutMs };
     this.launchDeps = {
       settings: options.settings,
@@ -105,6 +120,7 @@ export class GameRegistry {
       clock,
       onEvent: (record, event) => applyLauncherEvent(this.supervision, record, event),
       observer,
+      ...(this.warm ? { warm: this.warm } : {}),
     };
     this.reportDeps = { state, results: options.store, lifecycle: this.lifecycle, metrics, log, now, clock, observer };
   }
@@ -131,12 +147,24 @@ export class GameRegistry {
     });
   }
 
+  /** Starts the warm games (`warmGames`): the server calls it once it listens, after any adoption. */
+  warmUp(): void {
+    if (!this.drainingFlag) this.warm?.refill();
+  }
+
+  /** Warm games standing by, and how many creates found one or started cold (for /metrics). */
+  get warmStats(): { standingBy: number; held: number; claimed: number; missed: number } | undefined {
+    const warm = this.warm;
+    return warm ? { standingBy: warm.standingBy, held: warm.held, claimed: warm.claimed, missed: warm.missed } : undefined;
+  }
+
   /**
    * `--on-stop detach`: takes no new games and lets go of the running ones (they play on, their adoption records
    * stay for the next start). Idempotent; a game whose launcher cannot let go is drained instead.
    */
   async detach(reason = 'the server is restarting', timeoutMs = 5000): Promise<void> {
     this.drainingFlag = true;
+    const warmStopped = this.warm?.stop(timeoutMs);
     const kept = this.state.liveGames().filter((record) => {
       const handle = record.local.handle;
       if (!this.journal || !handle?.detach || !handle.process) return true;
@@ -144,6 +172,7 @@ export class GameRegistry {
       return false;
     });
     if (kept.length > 0) await this.lifecycle.drain(reason, timeoutMs, kept);
+    await warmStopped;
   }
 
   /** Games holding a slot (their worker has not exited yet). */
@@ -384,12 +413,13 @@ export class GameRegistry {
    */
   async drain(reason = 'the server is shutting down', timeoutMs = 5000): Promise<void> {
     this.drainingFlag = true;
-    await this.lifecycle.drain(reason, timeoutMs);
+    await Promise.all([this.lifecycle.drain(reason, timeoutMs), this.warm?.stop(timeoutMs)]);
   }
 
   /** Counts for /metrics, and the worst live game loop's tick lateness and work p99 (ms, last heartbeat each). */
   snapshot(): Required<LiveSnapshot> {
-    return this.reads.snapshot();
+    const warm = this.warmStats;
+    return { ...this.reads.snapshot(), warm: { standingBy: warm?.standingBy ?? 0, claimed: warm?.claimed ?? 0, missed: warm?.missed ?? 0 } };
   }
 
   /** The live games for the admin view, oldest first. */
@@ -440,7 +470,7 @@ export class GameRegistry {
 
   /** Whether a create asked here would start here (a free slot and port, not shutting down). */
   get hasFreeSlot(): boolean {
-    return !this.drainingFlag && this.state.live < this.settings.maxGames && this.ports.available > 0;
+    return !this.drainingFlag && this.state.live < this.settings.maxGames && (this.ports.available > 0 || (this.warm?.held ?? 0) > 0);
   }
 
   /** The live games as an observer sees them (the cluster republishes them after Redis comes back). */

@@ -182,6 +182,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         rejoinGraceSeconds: config.rejoinGraceSeconds,
         maxSpectators: config.maxSpectators,
         ticketsPerGame: config.ticketsPerGame,
+        warmGames: config.warmGames,
       },
       launcher,
       store,
@@ -230,6 +231,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     adopted = registry.adopt();
     if (adopted.adopted + adopted.lost > 0) log.info('server.adopted', { count: adopted.adopted, live: registry.live, message: `${adopted.lost} lost in the restart` });
   }
+  // After adoption: warm games take what slots and ports the adopted ones left.
+  registry.warmUp();
   sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
   // Joins the cluster once the port is known (it names this node's API); Redis down only delays it.

@@ -71,6 +71,35 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     },
   });
 
+  // One handler for the game's life: before the lobby opens (a warm game waiting for `begin`) and after.
+  let onShutdown: (reason: string) => void = () => {};
+  let onBegin: (maxPlayers: number) => void = () => {};
+  channel.onMessage((message) => {
+    if (message.type === 'shutdown') onShutdown(message.reason);
+    else onBegin(message.maxPlayers);
+  });
+  if (env.standby) {
+    // A warm game: loaded and bound, it waits for the game it will be (registry/warm.ts). Its secrets came with
+    // its environment; `begin` only says how many players the creator asked for.
+    const begun = await new Promise<number | undefined>((resolve) => {
+      onBegin = resolve;
+      onShutdown = () => resolve(undefined);
+      post({ type: 'standby' });
+    });
+    onBegin = () => {};
+    if (begun === undefined) {
+      socket.close();
+      post({ type: 'exiting', reason: 'shutdown' });
+      channel.end(0);
+      return { shutdown: () => {} };
+    }
+    if (begun > env.maxPlayers) {
+      socket.close();
+      throw new Error(`begin asks for ${begun} players, more than HUDDLE_MAX_PLAYERS (${env.maxPlayers})`);
+    }
+    env = { ...env, maxPlayers: begun };
+  }
+
   const timers: Timer[] = [];
   let tickTimeout: Timer | undefined;
   let ended = false;
@@ -135,9 +164,7 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     channel.end(0);
   }
 
-  channel.onMessage((message) => {
-    if (message.type === 'shutdown') session.shutdown(message.reason, now());
-  });
+  onShutdown = (reason) => session.shutdown(reason, now());
 
   // The loop wakes when the game says something is due (session.nextDueAt): the round's steps at 30 Hz and its
   // snapshots at an even 20 Hz, each on the round's own fixed schedule, so a late wake is measured as late and does

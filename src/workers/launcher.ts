@@ -50,6 +50,8 @@ export const FAILURE_CAUSES: ReadonlySet<ExitCause> = new Set([
 ]);
 
 export type LauncherEvent =
+  /** A warm game (`env.standby`) is loaded and bound, and waits for `GameHandle.begin`. Comes before `ready`. */
+  | { type: 'standby' }
   | { type: 'ready'; port: number }
   | { type: 'heartbeat'; players: number; phase: WorkerPhase; tick?: TickStats; seats?: SeatState[] }
   /** `count` is the seats taken (connected and held for a rejoin); `spectators` the watchers connected. */
@@ -75,6 +77,11 @@ export interface GameHandle {
    * Idempotent; the `exit` event follows.
    */
   stop(reason: string, graceMs?: number): void;
+  /**
+   * A warm game standing by becomes a game of `maxPlayers` (at most its environment's): `ready` follows. False if
+   * it is not standing by (not yet, or no longer). Only handles of launchers with `warm`.
+   */
+  begin?(maxPlayers: number): boolean;
   /**
    * Lets go of a game that outlives this process (`--on-stop detach`): supervision ends, no `exit` follows, the
    * game plays on for the next matchmaker to adopt. Only handles of launchers that have `adopt`.
@@ -106,6 +113,11 @@ export interface GameLauncher {
    * report route's listener. Launchers whose channel is in-process have none.
    */
   readonly channels?: ChannelHub;
+  /**
+   * Whether its games can be started warm (`env.standby`: loaded and waiting for `begin`), so a create need not
+   * wait for a game server to start (registry/warm.ts).
+   */
+  readonly warm?: boolean;
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle;
   /**
    * Takes over a running game from an earlier matchmaker; only launchers whose games outlive it have this. The
@@ -128,6 +140,8 @@ export const GAME_WORKER_ENTRY = import.meta.url.includes('$bunfs')
 export interface BunWorkerLauncherOptions {
   /** Module URL or path of the worker entry (tests pass fixtures). */
   entry?: string;
+  /** Whether the entry can start warm (`HUDDLE_STANDBY`); by default only the game worker's own entry. */
+  warm?: boolean;
   /** Default grace for stop(). */
   stopGraceMs?: number;
   /** If `close` has not come this long after terminate(), report the exit anyway (the port may still be held). */
@@ -135,6 +149,11 @@ export interface BunWorkerLauncherOptions {
 }
 
 export class BunWorkerLauncher implements GameLauncher {
+  /**
+   * The game worker can start warm. A warm worker lives in this process and dies with it, so it can never be
+   * left behind unsupervised. Another entry (a test's fixture) must say it speaks `standby`/`begin`.
+   */
+  readonly warm: boolean;
   private readonly entry: string;
   private readonly stopGraceMs: number;
   private readonly closeBackstopMs: number;
@@ -149,6 +168,7 @@ export class BunWorkerLauncher implements GameLauncher {
 
   constructor(options: BunWorkerLauncherOptions = {}) {
     this.entry = options.entry ?? GAME_WORKER_ENTRY;
+    this.warm = options.warm ?? options.entry === undefined;
     this.stopGraceMs = options.stopGraceMs ?? 2000;
     this.closeBackstopMs = options.closeBackstopMs ?? 10000;
     this.sodiumReady = compileSodiumModule().then(
@@ -180,7 +200,15 @@ class SupervisedWorker implements GameHandle {
     const workerData: GameWorkerData = sodium ? { sodium } : {};
     this.worker = new Worker(entry, { env: encodeWorkerEnv(spec.env), smol: true, workerData } as WorkerOptions);
     this.supervisor = new Supervisor(
-      { port: spec.env.port, startTimeoutMs: spec.startTimeoutMs, heartbeatTimeoutMs: spec.heartbeatTimeoutMs, stopGraceMs, closeBackstopMs, noun: 'worker' },
+      {
+        port: spec.env.port,
+        startTimeoutMs: spec.startTimeoutMs,
+        heartbeatTimeoutMs: spec.heartbeatTimeoutMs,
+        stopGraceMs,
+        closeBackstopMs,
+        ...(spec.env.standby ? { standby: true } : {}),
+        noun: 'worker',
+      },
       onEvent,
       {
         deliver: (message) => {
@@ -201,5 +229,9 @@ class SupervisedWorker implements GameHandle {
 
   stop(reason: string, graceMs?: number): void {
     this.supervisor.stop(reason, graceMs);
+  }
+
+  begin(maxPlayers: number): boolean {
+    return this.supervisor.begin(maxPlayers);
   }
 }

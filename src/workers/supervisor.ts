@@ -26,12 +26,19 @@ export interface SupervisorOptions extends Pick<LaunchSpec, 'startTimeoutMs' | '
    * channel says ready again the start timeout is the reconnection deadline, and missing it is `lost_in_restart`.
    */
   adopted?: boolean;
+  /**
+   * A warm game (HUDDLE_STANDBY=1): it posts `standby` once loaded, and may then wait without a deadline until
+   * `begin()`; the start timeout runs until `standby` and again from `begin()` to `ready`.
+   */
+  standby?: boolean;
   /** Names the host in details ("worker", "game process"). */
   noun: string;
 }
 
 export class Supervisor {
   private ready = false;
+  /** A warm game: 'waiting' until it posts `standby`, 'standing_by' until `begin()`, then 'begun'. */
+  private warm: 'waiting' | 'standing_by' | 'begun' | undefined;
   private closed = false;
   private failure: { cause: ExitCause; detail: string } | undefined;
   private exitingReason: WorkerExitReason | undefined;
@@ -46,6 +53,7 @@ export class Supervisor {
     private readonly onEvent: (event: LauncherEvent) => void,
     private readonly host: HostAdapter,
   ) {
+    if (options.standby) this.warm = 'waiting';
     this.startTimer = setTimeout(
       () =>
         options.adopted
@@ -61,6 +69,18 @@ export class Supervisor {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * A warm game standing by becomes its game: `begin` is delivered and the start timeout runs again until it is
+   * ready. False (nothing sent) unless it is standing by.
+   */
+  begin(maxPlayers: number): boolean {
+    if (this.closed || this.failure || this.stopRequested !== undefined || this.warm !== 'standing_by') return false;
+    if (!this.host.deliver({ type: 'begin', maxPlayers })) return false;
+    this.warm = 'begun';
+    this.startTimer = setTimeout(() => this.fail('start_timeout', `not ready within ${this.options.startTimeoutMs} ms of begin`), this.options.startTimeoutMs);
+    return true;
   }
 
   stop(reason: string, graceMs: number = this.options.stopGraceMs): void {
@@ -83,8 +103,21 @@ export class Supervisor {
     }
     if (this.ready) this.armHeartbeat();
     switch (message.type) {
+      case 'standby':
+        if (this.warm !== 'waiting') {
+          this.fail('protocol_violation', this.warm === undefined ? 'standby from a game that was not started warm' : 'standby twice');
+          return;
+        }
+        this.warm = 'standing_by';
+        clearTimeout(this.startTimer);
+        this.emit({ type: 'standby' });
+        return;
       case 'ready':
         if (this.ready) return;
+        if (this.warm !== undefined && this.warm !== 'begun') {
+          this.fail('protocol_violation', 'ready before begin');
+          return;
+        }
         if (message.port !== this.options.port) {
           this.fail('protocol_violation', `ready on port ${message.port}, expected ${this.options.port}`);
           return;

@@ -21,6 +21,11 @@
  * | HUDDLE_REJOIN_GRACE         | seconds a dropped player's seat is held for a rejoin                   |
  * | HUDDLE_MAX_SPECTATORS       | spectators this game admits besides its players                        |
  *
+ * Optional:
+ *
+ * | HUDDLE_STANDBY              | `1`: a warm game. It loads, binds its port, posts `standby` and waits for `begin` |
+ * |                             | (which may lower HUDDLE_MAX_PLAYERS) before its lobby opens and it posts `ready`  |
+ *
  * A `huddle game` process (the process launcher) may also get, optionally:
  *
  * | HUDDLE_MATCHMAKER_LOCATOR   | a file naming the matchmaker's current report base (its address may change between starts) |
@@ -43,6 +48,11 @@ export interface WorkerEnv {
   hostClientId: bigint;
   rejoinGraceSeconds: number;
   maxSpectators: number;
+  /**
+   * A warm game: started before anyone asked for it, it waits for `begin` from the matchmaker (registry/warm.ts).
+   * Its `maxPlayers` is then a ceiling, and `begin` says the game's own.
+   */
+  standby?: boolean;
 }
 
 export const WORKER_ENV_NAMES = [
@@ -64,6 +74,9 @@ export const WORKER_ENV_NAMES = [
 ] as const;
 export type WorkerEnvName = (typeof WORKER_ENV_NAMES)[number];
 
+/** Optional names of the contract (absent means the default). */
+export const OPTIONAL_WORKER_ENV_NAMES = ['HUDDLE_STANDBY'] as const;
+
 /** Names only a `huddle game` process may get besides the contract; never a secret. */
 export const PROCESS_ENV_NAMES = ['HUDDLE_MATCHMAKER_LOCATOR'] as const;
 
@@ -74,8 +87,9 @@ export class WorkerEnvError extends Error {
   override readonly name = 'WorkerEnvError';
 }
 
-export function encodeWorkerEnv(env: WorkerEnv): Record<WorkerEnvName, string> {
+export function encodeWorkerEnv(env: WorkerEnv): Record<WorkerEnvName, string> & { HUDDLE_STANDBY?: string } {
   return {
+    ...(env.standby ? { HUDDLE_STANDBY: '1' } : {}),
     HUDDLE_GAME_ID: env.gameId,
     HUDDLE_GAME_PORT: String(env.port),
     HUDDLE_BIND_HOST: env.bindHost,
@@ -137,6 +151,11 @@ export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>
   const protocolText = get('HUDDLE_PROTOCOL_ID');
   if (!/^0x[0-9a-fA-F]{1,16}$/.test(protocolText)) throw new WorkerEnvError('HUDDLE_PROTOCOL_ID must be 0x and up to 16 hex digits');
 
+  const standbyText = env.HUDDLE_STANDBY;
+  if (standbyText !== undefined && standbyText !== '' && standbyText !== '0' && standbyText !== '1') {
+    throw new WorkerEnvError('HUDDLE_STANDBY must be 0 or 1');
+  }
+
   return {
     gameId,
     port: int('HUDDLE_GAME_PORT', 1, 65535),
@@ -153,6 +172,7 @@ export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>
     hostClientId: BigInt(hostText),
     rejoinGraceSeconds: int('HUDDLE_REJOIN_GRACE', 0, 3600),
     maxSpectators: int('HUDDLE_MAX_SPECTATORS', 0, 64),
+    ...(standbyText === '1' ? { standby: true } : {}),
   };
 }
 

@@ -23,6 +23,8 @@ class RecordingLauncher implements GameLauncher {
   /** Every heartbeat's tick statistics, by game. */
   readonly ticks = new Map<string, TickStats[]>();
   private readonly inner = new BunWorkerLauncher({ stopGraceMs: 1000 });
+  /** The server's default: games start warm (a create takes a worker started ahead). */
+  readonly warm = true;
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
     const ticks: TickStats[] = [];
     this.ticks.set(spec.env.gameId, ticks);

@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       publicHost: '127.0.0.1',
       gamePorts: { first: 40000, last: 40099 },
       maxGames: 32,
+      warmGames: 1,
       maxPlayers: 8,
       dataDir: './huddle-data',
       lobbyTimeoutSeconds: 300,

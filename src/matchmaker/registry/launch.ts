@@ -6,6 +6,7 @@
 import type { Logger } from '../../log.ts';
 import { HUDDLE_PROTOCOL_ID } from '../../protocol/constants.ts';
 import type { GameLauncher, LauncherEvent } from '../../workers/launcher.ts';
+import type { WorkerEnv } from '../../workers/worker-env.ts';
 import { GameError } from '../errors.ts';
 import { sanitizeName } from '../../game/messages.ts';
 import type { PortPool } from '../ports.ts';
@@ -17,6 +18,7 @@ import { errorMessage, type GameLifecycle } from './lifecycle.ts';
 import type { RegistryObserver } from './observer.ts';
 import type { GameStateStore } from './state-store.ts';
 import type { RegistrySettings } from './types.ts';
+import type { WarmGames } from './warm.ts';
 
 export interface LaunchDeps {
   settings: RegistrySettings;
@@ -33,6 +35,32 @@ export interface LaunchDeps {
   onEvent: (record: GameRecord, event: LauncherEvent) => void;
   /** Claims the passcode cluster-wide and is told the game exists (registry/observer.ts). */
   observer: RegistryObserver;
+  /** Games started ahead, which a create takes before it starts one (registry/warm.ts); none when not given. */
+  warm?: WarmGames;
+}
+
+/** A game server's environment (worker-env.ts) from the node's settings and the game's own identity and secrets. */
+export function gameEnv(
+  settings: RegistrySettings,
+  game: { gameId: string; port: number; privateKey: Uint8Array; reportToken: Uint8Array; reportUrl: string; hostClientId: bigint },
+): WorkerEnv {
+  return {
+    gameId: game.gameId,
+    port: game.port,
+    bindHost: settings.bindHost,
+    publicHost: settings.publicHost,
+    privateKey: game.privateKey,
+    reportToken: Buffer.from(game.reportToken).toString('base64url'),
+    reportUrl: game.reportUrl,
+    maxPlayers: settings.maxPlayers,
+    lobbyTimeoutSeconds: settings.lobbyTimeoutSeconds,
+    roundSeconds: settings.roundSeconds,
+    protocolId: HUDDLE_PROTOCOL_ID,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    hostClientId: game.hostClientId,
+    rejoinGraceSeconds: settings.rejoinGraceSeconds,
+    maxSpectators: settings.maxSpectators,
+  };
 }
 
 /**
@@ -53,13 +81,15 @@ export async function launchGame(
   if (state.live >= settings.maxGames) {
     throw new GameError('capacity', `all ${settings.maxGames} game slots are in use; try again when a game ends`);
   }
-  const port = ports.take();
+  // A warm game brings its port, id and secrets, minted when it was started; otherwise they are minted now.
+  const warm = deps.warm?.claim();
+  const port = warm ? warm.port : ports.take();
   if (port === undefined) {
     throw new GameError('no_ports', `all ${ports.size} game ports are in use; try again when a game ends`);
   }
 
-  const id = newGameId();
-  const clientIds = new ClientIds();
+  const id = warm?.gameId ?? newGameId();
+  const clientIds = warm?.clientIds ?? new ClientIds();
   const record: GameRecord = {
     id,
     name,
@@ -87,12 +117,12 @@ export async function launchGame(
     stateSince: deps.clock(),
     endReason: undefined,
     clientIds,
-    hostClientId: clientIds.next(),
+    hostClientId: warm?.hostClientId ?? clientIds.next(),
     slotHeld: true,
     local: {
-      privateKey: randomBytes(SECRET_BYTES),
-      reportToken: randomBytes(SECRET_BYTES),
-      handle: undefined,
+      privateKey: warm?.privateKey ?? randomBytes(SECRET_BYTES),
+      reportToken: warm?.reportToken ?? randomBytes(SECRET_BYTES),
+      handle: warm?.handle,
       stopIntent: undefined,
       started: Promise.withResolvers<void>(),
       exited: Promise.withResolvers<void>(),
@@ -101,29 +131,17 @@ export async function launchGame(
   // Nobody awaits these when a game dies unseen; they must not surface as unhandled rejections.
   record.local.started.promise.catch(() => {});
   state.addGame(record);
-  // Registered with the logger's redaction guard in the encodings they travel in, until the game is released.
-  for (const text of secretTexts(record.local)) log.protect(text);
+  // Registered with the logger's redaction guard in the encodings they travel in, until the game is released (a
+  // warm game's were registered when it was started).
+  if (!warm) for (const text of secretTexts(record.local)) log.protect(text);
 
-  try {
+  if (warm) {
+    warm.attach(maxPlayers, (event) => deps.onEvent(record, event));
+    deps.lifecycle.changed(record);
+  } else try {
     record.local.handle = deps.launcher.launch(
       {
-        env: {
-          gameId: id,
-          port,
-          bindHost: settings.bindHost,
-          publicHost: settings.publicHost,
-          privateKey: record.local.privateKey,
-          reportToken: Buffer.from(record.local.reportToken).toString('base64url'),
-          reportUrl: deps.reportUrl(id),
-          maxPlayers,
-          lobbyTimeoutSeconds: settings.lobbyTimeoutSeconds,
-          roundSeconds: settings.roundSeconds,
-          protocolId: HUDDLE_PROTOCOL_ID,
-          heartbeatIntervalMs: settings.heartbeatIntervalMs,
-          hostClientId: record.hostClientId,
-          rejoinGraceSeconds: settings.rejoinGraceSeconds,
-          maxSpectators: settings.maxSpectators,
-        },
+        env: { ...gameEnv(settings, { ...record.local, gameId: id, port, reportUrl: deps.reportUrl(id), hostClientId: record.hostClientId }), maxPlayers },
         startTimeoutMs: settings.workerStartTimeoutMs,
         heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
       },
@@ -147,7 +165,14 @@ export async function launchGame(
   });
   claimed.catch(() => {});
   deps.lifecycle.notify(record, () => deps.observer.gameChanged(record));
-  await record.local.started.promise;
+  try {
+    await record.local.started.promise;
+  } finally {
+    // The next warm game starts only now, and after this create's answer has left: started beside this one, it
+    // would take the CPU this one's start needs (a worker's start is 20–40 ms of loading), and making a Worker
+    // costs the main thread a few ms itself. A game that failed gave its slot back already.
+    deps.warm?.refillSoon();
+  }
   try {
     await claimed;
   } catch (error) {

@@ -48,7 +48,7 @@ export class GameReads {
   }
 
   /** Counts for /metrics, and the worst live game loop's tick lateness and work p99 (ms, last heartbeat each). */
-  snapshot(): Required<LiveSnapshot> {
+  snapshot(): Required<Omit<LiveSnapshot, 'warm'>> {
     const gamesByState = Object.fromEntries(GAME_STATES.map((s) => [s, 0])) as Record<GameState, number>;
     let playersConnected = 0;
     let worstTickLatenessP99Ms = 0;

@@ -25,6 +25,9 @@ export function applyLauncherEvent(deps: SupervisionDeps, record: GameRecord, ev
   if (!record.slotHeld) return;
   const { lifecycle, metrics, log, clock } = deps;
   switch (event.type) {
+    case 'standby':
+      // A warm game's, which registry/warm.ts answers with `begin` before its record sees any event.
+      return;
     case 'ready': {
       if (record.state !== 'starting') return;
       const seconds = (clock() - record.launchedAt) / 1000;

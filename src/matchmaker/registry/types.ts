@@ -28,7 +28,7 @@ export type RegistrySettings = Pick<
   | 'rejoinGraceSeconds'
   | 'maxSpectators'
 > &
-  Partial<Pick<Config, 'ticketsPerGame'>> & {
+  Partial<Pick<Config, 'ticketsPerGame' | 'warmGames'>> & {
   /** Address the game workers bind their UDP sockets on. */
   bindHost: string;
   heartbeatIntervalMs: number;

@@ -3,13 +3,31 @@ import type { GameHandle, GameLauncher, LaunchSpec, LauncherEvent } from '../../
 /** One launched fake game: the test drives its events by hand. */
 export class FakeGame implements GameHandle {
   readonly stops: string[] = [];
+  /** What `begin` asked for, each time it was called while standing by (a warm game). */
+  readonly begins: number[] = [];
   exited = false;
+  standingBy = false;
 
   constructor(
     readonly spec: LaunchSpec,
     private readonly onEvent: (event: LauncherEvent) => void,
     private readonly exitOnStop: boolean,
+    private readonly autoReady: boolean,
   ) {}
+
+  /** A warm game is loaded and waits for `begin`. */
+  standby(): void {
+    this.standingBy = true;
+    this.emit({ type: 'standby' });
+  }
+
+  begin(maxPlayers: number): boolean {
+    if (!this.standingBy || this.exited) return false;
+    this.standingBy = false;
+    this.begins.push(maxPlayers);
+    if (this.autoReady) queueMicrotask(() => !this.exited && this.ready());
+    return true;
+  }
 
   emit(event: LauncherEvent): void {
     if (event.type === 'exit') this.exited = true;
@@ -41,16 +59,21 @@ export class FakeLauncher implements GameLauncher {
   autoReady: boolean;
   private readonly exitOnStop: boolean;
 
-  constructor(options: { autoReady?: boolean; exitOnStop?: boolean } = {}) {
+  /** Whether its games can start warm (registry/warm.ts): only then does the registry keep warm games. */
+  readonly warm: boolean;
+
+  constructor(options: { autoReady?: boolean; exitOnStop?: boolean; warm?: boolean } = {}) {
     this.autoReady = options.autoReady ?? true;
     this.exitOnStop = options.exitOnStop ?? true;
+    this.warm = options.warm ?? false;
   }
 
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
     if (this.throwOnLaunch) throw new Error('cannot start workers');
-    const game = new FakeGame(spec, onEvent, this.exitOnStop);
+    const game = new FakeGame(spec, onEvent, this.exitOnStop, this.autoReady);
     this.games.push(game);
-    if (this.autoReady) queueMicrotask(() => game.ready());
+    // A warm game stands by first; `begin` then makes it ready (with autoReady).
+    if (this.autoReady) queueMicrotask(() => (spec.env.standby ? game.standby() : game.ready()));
     return game;
   }
 
