@@ -231,8 +231,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     adopted = registry.adopt();
     if (adopted.adopted + adopted.lost > 0) log.info('server.adopted', { count: adopted.adopted, live: registry.live, message: `${adopted.lost} lost in the restart` });
   }
-  // After adoption: warm games take what slots and ports the adopted ones left.
-  registry.warmUp();
   sweeper = setInterval(() => registry.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();
   // Joins the cluster once the port is known (it names this node's API); Redis down only delays it.
@@ -243,6 +241,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await release().catch(() => {});
     throw error;
   }
+  // Once the start cannot fail any more (nothing would stop them), and after adoption: warm games take what slots
+  // and ports the adopted games left.
+  registry.warmUp();
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'the server is shutting down', onStop?: 'drain' | 'detach'): Promise<void> => {

@@ -78,10 +78,11 @@ export interface GameHandle {
    */
   stop(reason: string, graceMs?: number): void;
   /**
-   * A warm game standing by becomes a game of `maxPlayers` (at most its environment's): `ready` follows. False if
-   * it is not standing by (not yet, or no longer). Only handles of launchers with `warm`.
+   * A warm game standing by becomes a game of `maxPlayers` (at most its environment's): `ready` follows within
+   * `startTimeoutMs` (default: the launch's), or it fails `start_timeout`. False if it is not standing by (not
+   * yet, or no longer). Handles of launchers with `warm` must have it.
    */
-  begin?(maxPlayers: number): boolean;
+  begin?(maxPlayers: number, startTimeoutMs?: number): boolean;
   /**
    * Lets go of a game that outlives this process (`--on-stop detach`): supervision ends, no `exit` follows, the
    * game plays on for the next matchmaker to adopt. Only handles of launchers that have `adopt`.
@@ -231,7 +232,7 @@ class SupervisedWorker implements GameHandle {
     this.supervisor.stop(reason, graceMs);
   }
 
-  begin(maxPlayers: number): boolean {
-    return this.supervisor.begin(maxPlayers);
+  begin(maxPlayers: number, startTimeoutMs?: number): boolean {
+    return this.supervisor.begin(maxPlayers, startTimeoutMs);
   }
 }

@@ -75,11 +75,11 @@ export class Supervisor {
    * A warm game standing by becomes its game: `begin` is delivered and the start timeout runs again until it is
    * ready. False (nothing sent) unless it is standing by.
    */
-  begin(maxPlayers: number): boolean {
+  begin(maxPlayers: number, startTimeoutMs = this.options.startTimeoutMs): boolean {
     if (this.closed || this.failure || this.stopRequested !== undefined || this.warm !== 'standing_by') return false;
     if (!this.host.deliver({ type: 'begin', maxPlayers })) return false;
     this.warm = 'begun';
-    this.startTimer = setTimeout(() => this.fail('start_timeout', `not ready within ${this.options.startTimeoutMs} ms of begin`), this.options.startTimeoutMs);
+    this.startTimer = setTimeout(() => this.fail('start_timeout', `not ready within ${Math.round(startTimeoutMs)} ms of begin`), startTimeoutMs);
     return true;
   }
 

@@ -86,11 +86,12 @@ describe('a warm game worker', () => {
     supervisor.message({ type: 'standby' });
     await Bun.sleep(150);
     expect(terminated).toBe(false);
-    expect(supervisor.begin(2)).toBe(true);
+    // What is left of the create's own deadline, not a whole new start timeout.
+    expect(supervisor.begin(2, 40)).toBe(true);
     expect(delivered).toEqual([{ type: 'begin', maxPlayers: 2 }]);
     await waitFor(() => terminated, 1000, 'start timeout');
     await waitFor(() => events.some((e) => e.type === 'exit'), 1000, 'exit');
-    expect(events.at(-1)).toMatchObject({ type: 'exit', cause: 'start_timeout' });
+    expect(events.at(-1)).toEqual({ type: 'exit', cause: 'start_timeout', detail: 'not ready within 40 ms of begin' });
   });
 
   test('the supervisor refuses standby from a cold game, standby twice, and ready before begin', () => {

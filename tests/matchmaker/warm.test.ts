@@ -7,10 +7,17 @@ import { describe, expect, test } from 'bun:test';
 import type { LogFields, Logger } from '../../src/log.ts';
 import { GameRegistry } from '../../src/matchmaker/registry.ts';
 import { ResultsStore } from '../../src/matchmaker/results-store.ts';
+import { MemoryGameStateStore } from '../../src/matchmaker/registry/memory-store.ts';
 import { secretTexts } from '../../src/matchmaker/registry/game-record.ts';
 import { openConnectTokenPrivate, readConnectToken } from '../../src/protocol/netcode/connect-token.ts';
 import { isRejection } from '../../src/protocol/netcode/rejection.ts';
 import { HUDDLE_PROTOCOL_ID } from '../../src/protocol/constants.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../../src/config.ts';
+import { SingleNodeDirectory } from '../../src/matchmaker/cluster/single-node-directory.ts';
+import { startServer } from '../../src/matchmaker/server.ts';
 import { waitFor } from './support/env.ts';
 import { FakeLauncher } from './support/fake-launcher.ts';
 import { rejection, testSettings } from './support/registry.ts';
@@ -184,6 +191,88 @@ describe('warm games', () => {
     await registry.drain();
   });
 
+  test('a create that fails before its record takes the warm game stops it and gives back its port and secrets', async () => {
+    class FailingPasscodes extends MemoryGameStateStore {
+      fail = true;
+      override issuePasscode(gameId: string): string {
+        if (this.fail) throw new Error('no passcode');
+        return super.issuePasscode(gameId);
+      }
+    }
+    const state = new FailingPasscodes();
+    const launcher = new FakeLauncher({ warm: true, exitOnStop: false });
+    const log = new RecordingLogger();
+    const settings = testSettings({ warmGames: 1 });
+    const registry = new GameRegistry({ settings, launcher, store: new ResultsStore(':memory:'), reportUrl: (id) => `http://127.0.0.1:9/r/${id}`, log, state });
+    registry.warmUp();
+    await tick();
+    const warm = launcher.last;
+    const ports = settings.gamePorts.last - settings.gamePorts.first + 1;
+    await expect(registry.create({ name: 'Ada' })).rejects.toThrow('no passcode');
+    await tick();
+    expect(warm.stops).toEqual(['the create failed']);
+    // Until it has exited it still holds its port (and counts as held: no second one is started beside it).
+    expect(registry.warmStats?.held).toBe(1);
+    expect(registry.freePorts).toBe(ports - 1);
+    expect(launcher.games).toHaveLength(1);
+    warm.exit('stopped');
+    // Its port and secrets are back; the replacement holds a port and secrets of its own.
+    expect(launcher.games).toHaveLength(2);
+    expect(registry.freePorts).toBe(ports - 1);
+    expect(log.protectedNow.size).toBe(2);
+    expect(warm.spec.env.privateKey.every((byte) => byte === 0)).toBe(true);
+    state.fail = false;
+    const game = await registry.create({ name: 'Ada' });
+    expect(game.gameId).toBe(launcher.games[1]!.spec.env.gameId);
+    const draining = registry.drain();
+    await tick();
+    for (const g of launcher.games) if (!g.exited) g.exit('stopped');
+    await draining;
+    expect(log.protectedNow.size).toBe(0);
+    expect(registry.freePorts).toBe(ports);
+  });
+
+  test('begin carries what is left of the create\'s start timeout; a game that cannot begin fails the create', async () => {
+    const { registry, launcher, settings } = warmRegistry({}, { autoReady: false });
+    registry.warmUp();
+    const warm = launcher.last;
+    warm.standby();
+    const created = registry.create({ name: 'Ada' });
+    expect(warm.beginTimeouts).toHaveLength(1);
+    expect(warm.beginTimeouts[0]).toBeLessThanOrEqual(settings.workerStartTimeoutMs);
+    expect(warm.beginTimeouts[0]).toBeGreaterThan(settings.workerStartTimeoutMs - 500);
+    warm.ready();
+    await created;
+    // A handle that refuses begin (here: as if it had none) is stopped instead of leaving the create waiting.
+    await tick();
+    const next = launcher.last;
+    next.standby();
+    next.begin = () => false;
+    const refused = registry.create({ name: 'Bob' });
+    expect(next.stops).toEqual(['the game could not begin']);
+    expect((await rejection(refused)).code).toBe('start_failed');
+    await registry.drain();
+  });
+
+  test('a warm game that starts fine ends a failure streak, even when a create took it before it stood by', async () => {
+    const { registry, launcher, log } = warmRegistry({}, { autoReady: false });
+    registry.warmUp();
+    launcher.last.exit('crashed');
+    await waitFor(() => launcher.games.length === 2, 3000, 'the next warm game after 1 s');
+    const second = launcher.last;
+    const created = registry.create({ name: 'Ada' });
+    second.standby();
+    second.ready();
+    await created;
+    await tick();
+    launcher.last.exit('crashed');
+    // A new streak: logged again, and its back-off starts at 1 s again, not 2.
+    expect(log.lines.filter((line) => line.event === 'warm.failed')).toHaveLength(2);
+    await waitFor(() => launcher.games.length === 4, 1800, 'the next warm game after 1 s');
+    launcher.last.exit('stopped');
+    await registry.drain();
+  });
+
   test('a drain stops the warm games and waits for them; none is made after', async () => {
     const { registry, launcher, ports } = warmRegistry();
     registry.warmUp();
@@ -197,6 +286,30 @@ describe('warm games', () => {
     expect(registry.status(game.gameId).state).toBe('failed');
     registry.warmUp();
     expect(launcher.games).toHaveLength(2);
+  });
+
+  test('the server warms up only once its start cannot fail: a start that fails leaves no warm game behind', async () => {
+    class FailingDirectory extends SingleNodeDirectory {
+      override async start(): Promise<void> {
+        throw new Error('the directory is broken');
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'huddle-warm-'));
+    try {
+      const launcher = new FakeLauncher({ warm: true });
+      const config = { ...defaultConfig(), host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), gamePorts: { first: 41100, last: 41103 }, maxGames: 4 };
+      await expect(startServer({ config, launcher, directory: (id) => new FailingDirectory(id) })).rejects.toThrow('the directory is broken');
+      expect(launcher.games).toHaveLength(0);
+      // And a start that succeeds has its warm game standing by, stopped with the server.
+      const server = await startServer({ config, launcher });
+      await tick();
+      expect(launcher.games).toHaveLength(1);
+      expect(server.registry.warmStats?.standingBy).toBe(1);
+      await server.stop();
+      expect(launcher.last.exited).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('no warm games with a launcher that cannot start them warm, or with warmGames 0', async () => {

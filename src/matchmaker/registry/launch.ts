@@ -90,10 +90,19 @@ export async function launchGame(
 
   const id = warm?.gameId ?? newGameId();
   const clientIds = warm?.clientIds ?? new ClientIds();
+  let passcode: string;
+  try {
+    passcode = state.issuePasscode(id);
+  } catch (error) {
+    // Nothing owns the warm game yet: it must not be left running with its port.
+    warm?.abandon();
+    if (!warm) ports.release(port);
+    throw error;
+  }
   const record: GameRecord = {
     id,
     name,
-    passcode: state.issuePasscode(id),
+    passcode,
     port,
     maxPlayers,
     createdAt: deps.now(),
@@ -136,7 +145,7 @@ export async function launchGame(
   if (!warm) for (const text of secretTexts(record.local)) log.protect(text);
 
   if (warm) {
-    warm.attach(maxPlayers, (event) => deps.onEvent(record, event));
+    warm.attach(maxPlayers, record.launchedAt + settings.workerStartTimeoutMs, (event) => deps.onEvent(record, event));
     deps.lifecycle.changed(record);
   } else try {
     record.local.handle = deps.launcher.launch(
@@ -167,17 +176,17 @@ export async function launchGame(
   deps.lifecycle.notify(record, () => deps.observer.gameChanged(record));
   try {
     await record.local.started.promise;
+    try {
+      await claimed;
+    } catch (error) {
+      deps.lifecycle.stop(record, { state: 'failed', reason: 'cluster_unavailable' });
+      throw error instanceof GameError ? error : new GameError('start_failed', 'the game could not be registered with the cluster');
+    }
   } finally {
     // The next warm game starts only now, and after this create's answer has left: started beside this one, it
     // would take the CPU this one's start needs (a worker's start is 20–40 ms of loading), and making a Worker
     // costs the main thread a few ms itself. A game that failed gave its slot back already.
     deps.warm?.refillSoon();
-  }
-  try {
-    await claimed;
-  } catch (error) {
-    deps.lifecycle.stop(record, { state: 'failed', reason: 'cluster_unavailable' });
-    throw error instanceof GameError ? error : new GameError('start_failed', 'the game could not be registered with the cluster');
   }
   return record;
 }

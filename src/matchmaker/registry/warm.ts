@@ -42,9 +42,12 @@ export interface WarmGame extends WarmIdentity {
   handle: GameHandle;
   /**
    * Hands the game to its record: `begin(maxPlayers)` is sent as soon as it stands by (now, if it does already),
-   * and every later event goes to `onEvent`.
+   * and every later event goes to `onEvent`. `startDeadline` (monotonic ms) is when the create gives up: begun
+   * late, the game gets only what is left of it to be ready.
    */
-  attach(maxPlayers: number, onEvent: (event: LauncherEvent) => void): void;
+  attach(maxPlayers: number, startDeadline: number, onEvent: (event: LauncherEvent) => void): void;
+  /** The create failed before its record took the game: it is stopped, and its port and secrets given back. */
+  abandon(): void;
 }
 
 export interface WarmGamesDeps {
@@ -71,6 +74,8 @@ interface Spare extends WarmIdentity {
 
 export class WarmGames {
   private readonly spares = new Map<string, Spare>();
+  /** Abandoned by a create that failed, and still ending: they hold their port until they have exited. */
+  private readonly ending = new Set<Spare>();
   private stopped = false;
   private failures = 0;
   private backoff: Timer | undefined;
@@ -88,9 +93,9 @@ export class WarmGames {
     return n;
   }
 
-  /** Warm games held (standing by or still starting): each holds a port. */
+  /** Warm games held (standing by, still starting, or ending unclaimed): each holds a port. */
   get held(): number {
-    return this.spares.size;
+    return this.spares.size + this.ending.size;
   }
 
   /**
@@ -124,13 +129,29 @@ export class WarmGames {
       clientIds: spare.clientIds,
       hostClientId: spare.hostClientId,
       handle,
-      attach: (maxPlayers, onEvent) => {
-        // A `begin` that cannot be delivered (the game is ending) needs nothing here: its exit follows, to onEvent.
+      attach: (maxPlayers, startDeadline, onEvent) => {
+        const begin = (): void => {
+          // A game that cannot take `begin` (it is ending, or its launcher has none) must not leave the create
+          // waiting: it is stopped, and its exit fails the create.
+          const left = Math.max(1, startDeadline - this.deps.clock());
+          if (!handle.begin?.(maxPlayers, left)) handle.stop('the game could not begin');
+        };
         spare.route = (event) => {
-          if (event.type === 'standby') handle.begin?.(maxPlayers);
+          // It started: whatever failed before was not a streak of broken starts.
+          if (event.type === 'standby' || event.type === 'ready') this.failures = 0;
+          if (event.type === 'standby') begin();
           else onEvent(event);
         };
-        if (spare.standingBy) handle.begin?.(maxPlayers);
+        if (spare.standingBy) begin();
+      },
+      abandon: () => {
+        this.ending.add(spare);
+        spare.route = (event) => {
+          if (event.type !== 'exit') return;
+          this.dispose(spare);
+          this.refill();
+        };
+        handle.stop('the create failed');
       },
     };
   }
@@ -138,7 +159,7 @@ export class WarmGames {
   /** Starts warm games until `target` are held, while slots, ports and the back-off allow. */
   refill(): void {
     const { target, ports, settings, live } = this.deps;
-    while (!this.stopped && this.backoff === undefined && this.spares.size < target && live() + this.spares.size < settings.maxGames) {
+    while (!this.stopped && this.backoff === undefined && this.held < target && live() + this.held < settings.maxGames) {
       const port = ports.take();
       if (port === undefined) return;
       this.start(port);
@@ -161,7 +182,7 @@ export class WarmGames {
     this.backoff = undefined;
     clearTimeout(this.soon);
     this.soon = undefined;
-    const spares = [...this.spares.values()];
+    const spares = [...this.spares.values(), ...this.ending];
     for (const spare of spares) spare.handle?.stop('the server is shutting down');
     let timer: Timer | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -225,7 +246,12 @@ export class WarmGames {
 
   /** Gives back the port and drops the secrets of a warm game that was never claimed. */
   private forget(spare: Spare): void {
-    if (!this.spares.delete(spare.gameId)) return;
+    if (this.spares.delete(spare.gameId)) this.dispose(spare);
+  }
+
+  /** Gives back what a warm game held that no game record owns. */
+  private dispose(spare: Spare): void {
+    this.ending.delete(spare);
     if (!this.deps.ports.release(spare.port)) this.deps.log.error('port.double_free', { port: spare.port });
     for (const text of secretTexts(spare)) this.deps.log.unprotect(text);
     spare.privateKey.fill(0);

@@ -21,10 +21,14 @@ export class FakeGame implements GameHandle {
     this.emit({ type: 'standby' });
   }
 
-  begin(maxPlayers: number): boolean {
+  /** The start timeout each `begin` was given. */
+  readonly beginTimeouts: (number | undefined)[] = [];
+
+  begin(maxPlayers: number, startTimeoutMs?: number): boolean {
     if (!this.standingBy || this.exited) return false;
     this.standingBy = false;
     this.begins.push(maxPlayers);
+    this.beginTimeouts.push(startTimeoutMs);
     if (this.autoReady) queueMicrotask(() => !this.exited && this.ready());
     return true;
   }
@@ -63,6 +67,7 @@ export class FakeLauncher implements GameLauncher {
   readonly warm: boolean;
 
   constructor(options: { autoReady?: boolean; exitOnStop?: boolean; warm?: boolean } = {}) {
+    // (exitOnStop: false leaves a stopped game running until the test calls exit().)
     this.autoReady = options.autoReady ?? true;
     this.exitOnStop = options.exitOnStop ?? true;
     this.warm = options.warm ?? false;
