@@ -26,8 +26,17 @@ export const Channel = {
   Snapshot: 2,
 } as const;
 
+/**
+ * How long a game link's owed ack waits for a packet that goes out anyway before it is sent alone: a playing
+ * client's acks ride on its 30 Hz inputs and the server's on its 20 Hz snapshots, instead of a header-only packet
+ * after every snapshot (20 a second per player) and at every wake between snapshots. The wait is reported in each
+ * header and taken off the measured round trip, so pings stay what the network takes (BENCHMARKS.md "Load", lever 7).
+ */
+export const GAME_ACK_DELAY_SECONDS = 0.04;
+
 export function createGameLink(): GameLink {
   return new PeerLink({
     channels: [{ kind: 'reliable-ordered' }, { kind: 'unreliable' }, { kind: 'unreliable-sequenced' }],
+    maxAckDelaySeconds: GAME_ACK_DELAY_SECONDS,
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { PeerLink, sequenceGreaterThan, sequenceLessThan } from '../../src/protocol/reliability/index.ts';
+import { HEADER_BYTES, PeerLink, sequenceGreaterThan, sequenceLessThan } from '../../src/protocol/reliability/index.ts';
 import { seededRandom } from '../support/prng.ts';
 import { readAcks } from './craft.ts';
 
@@ -51,7 +51,7 @@ describe('ack header', () => {
     for (const p of delivered) b.receivePacket(p, 0.05);
     const replies = b.takePackets(0.06);
     expect(replies.length).toBeGreaterThan(1);
-    expect(replies.every((p) => p.length === 9)).toBe(true);
+    expect(replies.every((p) => p.length === HEADER_BYTES)).toBe(true);
     for (const reply of replies) a.receivePacket(reply, 0.1);
     expect(a.stats.packetsAcked).toBe(delivered.length);
     // Everything was reported once: no more ack-only packets.
@@ -66,11 +66,12 @@ describe('ack header', () => {
     expect(b.drain(0)).toEqual([Uint8Array.of(42)]);
     const acks = b.takePackets(0.06);
     expect(acks.length).toBe(1);
-    expect(acks[0]!.length).toBe(9); // header only
+    expect(acks[0]!.length).toBe(HEADER_BYTES); // header only
     expect(b.takePackets(0.07)).toEqual([]); // nothing changed: nothing sent
     a.receivePacket(acks[0]!, 0.1);
     expect(a.unacked(0)).toBe(0);
-    expect(a.stats.rttSeconds).toBeCloseTo(0.1, 5);
+    // 0.1 s there and back, less the 10 ms b says it held the ack (header ack delay).
+    expect(a.stats.rttSeconds).toBeCloseTo(0.09, 5);
     expect(a.takePackets(0.11)).toEqual([]); // an ack-only packet asks for nothing back
     expect(a.takePackets(5)).toEqual([]); // and nothing is resent once acked
   });

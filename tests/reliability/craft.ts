@@ -8,11 +8,13 @@ export interface HeaderFields {
   sequence: number;
   ack?: number;
   bits?: number;
+  /** Ack delay, in 100 µs units. */
+  delay?: number;
 }
 
-export function header({ flags, sequence, ack, bits }: HeaderFields): number[] {
+export function header({ flags, sequence, ack, bits, delay }: HeaderFields): number[] {
   const hasAck = ack !== undefined;
-  return [flags ?? (hasAck ? 0x81 : 0x01), ...u16(sequence), ...u16(ack ?? 0), ...u32(bits ?? 0)];
+  return [flags ?? (hasAck ? 0x82 : 0x02), ...u16(sequence), ...u16(ack ?? 0), ...u32(bits ?? 0), ...u16(delay ?? 0)];
 }
 
 export function packet(fields: HeaderFields, ...blocks: number[][]): Uint8Array {
@@ -36,7 +38,13 @@ export const unreliable = (channel: number, payload: number[]): number[] => [cha
 export const sequenced = (channel: number, sequence: number, payload: number[]): number[] => [channel, ...u16(sequence), ...u16(payload.length), ...payload];
 
 /** Reads the ack fields of a packet the link produced. */
-export function readAcks(packet: Uint8Array): { hasAck: boolean; sequence: number; ack: number; bits: number } {
+export function readAcks(packet: Uint8Array): { hasAck: boolean; sequence: number; ack: number; bits: number; delay: number } {
   const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-  return { hasAck: (packet[0]! & 0x80) !== 0, sequence: view.getUint16(1, true), ack: view.getUint16(3, true), bits: view.getUint32(5, true) };
+  return {
+    hasAck: (packet[0]! & 0x80) !== 0,
+    sequence: view.getUint16(1, true),
+    ack: view.getUint16(3, true),
+    bits: view.getUint32(5, true),
+    delay: view.getUint16(9, true),
+  };
 }

@@ -31,10 +31,10 @@ describe('send-side caps', () => {
 
   test('unreliable messages must fit one packet', () => {
     const link = new PeerLink(OPTIONS);
-    link.send(1, new Uint8Array(1188)); // 1200 - 9 header - 3 block
-    link.send(2, new Uint8Array(1186)); // 1200 - 9 header - 5 block
-    expect(() => link.send(1, new Uint8Array(1189))).toThrow(MessageTooLargeError);
-    expect(() => link.send(2, new Uint8Array(1187))).toThrow(MessageTooLargeError);
+    link.send(1, new Uint8Array(1186)); // 1200 - 11 header - 3 block
+    link.send(2, new Uint8Array(1184)); // 1200 - 11 header - 5 block
+    expect(() => link.send(1, new Uint8Array(1187))).toThrow(MessageTooLargeError);
+    expect(() => link.send(2, new Uint8Array(1185))).toThrow(MessageTooLargeError);
     const packets = link.takePackets(0);
     expect(packets.map((p) => p.length)).toEqual([1200, 1200]);
   });

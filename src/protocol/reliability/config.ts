@@ -39,6 +39,12 @@ export interface LinkOptions {
   /** Resend timer = max(rtt × resendRttFactor, minResendSeconds). Defaults 1.5 and 0.03 s. */
   resendRttFactor?: number;
   minResendSeconds?: number;
+  /**
+   * How long an owed ack may wait for a packet that carries messages before a flush sends it alone (an ack-only
+   * packet). Default 0: at the first flush. Both peers should agree: each adds it to its resend and loss timers,
+   * since the other may hold its acks this long.
+   */
+  maxAckDelaySeconds?: number;
   /** Bytes one `flush` may emit, like renet's bytes per tick. Default 60,000. */
   maxBytesPerFlush?: number;
   /** Window of the bytes/s stats. Default 1 s. */
@@ -67,6 +73,7 @@ export interface ResolvedOptions {
   readonly initialRttSeconds: number;
   readonly resendRttFactor: number;
   readonly minResendSeconds: number;
+  readonly maxAckDelaySeconds: number;
   readonly maxBytesPerFlush: number;
   readonly rateWindowSeconds: number;
   readonly firstSequence: number;
@@ -89,6 +96,12 @@ function layoutOf(kind: ChannelKind): BlockLayout {
 function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) throw new InvalidConfigError(`${name} must be an integer in ${min}..${max}, got ${v}`);
+  return v;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < 0 || v > max) throw new InvalidConfigError(`${name} must be a number in 0..${max}, got ${v}`);
   return v;
 }
 
@@ -141,6 +154,7 @@ export function resolveOptions(options: LinkOptions): ResolvedOptions {
     initialRttSeconds: positive('initialRttSeconds', options.initialRttSeconds, 0.1),
     resendRttFactor: positive('resendRttFactor', options.resendRttFactor, 1.5),
     minResendSeconds: positive('minResendSeconds', options.minResendSeconds, 0.03),
+    maxAckDelaySeconds: nonNegative('maxAckDelaySeconds', options.maxAckDelaySeconds, 0, 1),
     maxBytesPerFlush: integer('maxBytesPerFlush', options.maxBytesPerFlush, 60_000, maxPacketBytes, Number.MAX_SAFE_INTEGER),
     rateWindowSeconds: positive('rateWindowSeconds', options.rateWindowSeconds, 1),
     firstSequence: integer('firstSequence', options.firstSequence, 0, 0, 0xffff),

@@ -19,7 +19,7 @@ import { type AckRecordHandler, SentPacketLog } from './sent-packets.ts';
 import { nextSequence, sequenceGreaterThan } from './sequence.ts';
 import { type LinkStats, LossWindow, RateMeter, emptyStats, smoothRtt } from './stats.ts';
 import { UnreliableChannel } from './unreliable-channel.ts';
-import { ACK_BITS, type BlockLayout, HEADER_BYTES, MessageBlock, PacketHeader, blockOverhead } from './wire.ts';
+import { ACK_BITS, ACK_DELAY_UNIT_SECONDS, type BlockLayout, HEADER_BYTES, MessageBlock, PacketHeader, blockOverhead } from './wire.ts';
 
 /** Receives each outgoing payload. The bytes are reused for the next packet: send or copy them at once. */
 export type PacketSink = (payload: Uint8Array) => void;
@@ -29,6 +29,11 @@ const MIN_PACKET_BYTES = HEADER_BYTES + blockOverhead('unreliable', false);
 /** Waiting this many smoothed RTTs (and at least the floor) for an ack before calling a packet lost. */
 const LOSS_TIMEOUT_RTTS = 3;
 const MIN_LOSS_TIMEOUT_SECONDS = 0.25;
+/**
+ * How much of a peer's reported ack delay we believe beyond its maxAckDelaySeconds: its flushes come at its own
+ * rate (a client's 30 Hz update), so a held ack may wait up to one flush interval more.
+ */
+const MAX_FLUSH_GAP_SECONDS = 0.05;
 /** Ack-only packets one flush may add; 8 × 33 acks cover the whole received ring. */
 const MAX_ACK_ONLY_PACKETS = 8;
 
@@ -81,8 +86,9 @@ export class PeerLink {
 
   /** How long an unacked reliable message waits before it is sent again. */
   get resendDelaySeconds(): number {
-    const { resendRttFactor, minResendSeconds } = this.options;
-    return Math.max(this.mutableStats.rttSeconds * resendRttFactor, minResendSeconds);
+    const { resendRttFactor, minResendSeconds, maxAckDelaySeconds } = this.options;
+    // The peer may hold its ack up to maxAckDelaySeconds (it waits for a packet it sends anyway).
+    return Math.max(this.mutableStats.rttSeconds * resendRttFactor, minResendSeconds) + maxAckDelaySeconds;
   }
 
   /**
@@ -142,14 +148,14 @@ export class PeerLink {
       carriesMessages = true;
       if (!this.channel(block.channel).accept(block, packet)) ackable = false;
     }
-    this.received.record(header.sequence, ackable, carriesMessages);
+    this.received.record(header.sequence, ackable, carriesMessages, now);
     return true;
   }
 
   /** Time-driven bookkeeping: loss outcomes and the bytes/s windows. `flush` calls it; calling it more is fine. */
   update(now: number): void {
     const stats = this.mutableStats;
-    const lossTimeout = Math.max(stats.rttSeconds * LOSS_TIMEOUT_RTTS, MIN_LOSS_TIMEOUT_SECONDS);
+    const lossTimeout = Math.max(stats.rttSeconds * LOSS_TIMEOUT_RTTS, MIN_LOSS_TIMEOUT_SECONDS) + this.options.maxAckDelaySeconds;
     this.sent.settleUpTo(this.nextPacketSequence, now, lossTimeout);
     const window = this.options.rateWindowSeconds;
     stats.sentBytesPerSecond = this.sentRate.tick(now, window);
@@ -174,13 +180,22 @@ export class PeerLink {
       builder.begin(this.nextPacketSequence, budget);
       for (const channel of this.channels) channel.pack(builder, now, resendDelay);
       const carriesMessages = !builder.isEmpty;
-      if (!carriesMessages && (!this.received.owesAck || ackOnly === MAX_ACK_ONLY_PACKETS)) break;
+      if (!carriesMessages && (!this.ackOnlyDue(now) || ackOnly === MAX_ACK_ONLY_PACKETS)) break;
       if (!carriesMessages) ackOnly++;
       budget -= this.emit(now, carriesMessages, sink);
       packets++;
     }
     for (const channel of this.channels) this.mutableStats.unreliableDropped += channel.endFlush();
     return packets;
+  }
+
+  /**
+   * Whether a flush with nothing else to send must send acks alone: one is owed, and has waited
+   * maxAckDelaySeconds for a packet that carries messages to ride on.
+   */
+  private ackOnlyDue(now: number): boolean {
+    const received = this.received;
+    return received.owesAck && now - received.owedSince >= this.options.maxAckDelaySeconds;
   }
 
   /** `flush` into an array of copies, for callers that do not mind the allocations. */
@@ -224,14 +239,20 @@ export class PeerLink {
       stats.packetsAcked++;
       stats.bytesAcked += size;
       this.ackedRate.add(size, now);
-      if (sentAt >= 0) smoothRtt(stats, now - sentAt);
+      // Less the time the peer says it held the ack (it waited for a packet it was sending anyway), but never
+      // below zero, nor by more than it could honestly have waited (a peer cannot talk our RTT down to nothing).
+      if (sentAt >= 0) {
+        const raw = now - sentAt;
+        const held = Math.min(header.ackDelay * ACK_DELAY_UNIT_SECONDS, this.options.maxAckDelaySeconds + MAX_FLUSH_GAP_SECONDS, raw);
+        smoothRtt(stats, raw - held);
+      }
     }
   }
 
   private emit(now: number, carriesMessages: boolean, sink: PacketSink): number {
     const sequence = this.nextPacketSequence;
     const header = this.outHeader;
-    this.received.writeAcks(header);
+    this.received.writeAcks(header, now);
     header.sequence = sequence;
     header.write(this.builder.buffer);
     const size = this.builder.offset;

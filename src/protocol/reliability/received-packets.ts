@@ -9,7 +9,7 @@
  * them for nothing), so we track which message-carrying packets no header has reported yet, and point the
  * ack field of further packets at the newest of those.
  */
-import { ACK_BITS, type PacketHeader } from './wire.ts';
+import { ACK_BITS, ACK_DELAY_UNIT_SECONDS, MAX_ACK_DELAY_UNITS, type PacketHeader } from './wire.ts';
 import { isBehind, nextSequence, sequenceDistance, sequenceGreaterThan } from './sequence.ts';
 
 export const RECEIVED_RING = 256;
@@ -19,6 +19,10 @@ export type Arrival = 'new' | 'duplicate' | 'stale';
 export class ReceivedPacketLog {
   private readonly tags = new Int32Array(RECEIVED_RING).fill(-1);
   private readonly ackable = new Uint8Array(RECEIVED_RING);
+  /** When each packet arrived (the caller's clock, seconds): the ack delay a header reports is counted from it. */
+  private readonly arrivals = new Float64Array(RECEIVED_RING);
+  /** When the oldest ack still owed became owed (meaningful while `owesAck`). */
+  private owedSinceValue = 0;
   /** Ackable, carried messages, and not covered by any header we sent yet. */
   private readonly unreported = new Uint8Array(RECEIVED_RING);
   private unreportedCount = 0;
@@ -32,6 +36,11 @@ export class ReceivedPacketLog {
     return this.unreportedCount > 0;
   }
 
+  /** Since when an ack has been owed (the arrival of the packet that made one owed); only while `owesAck`. */
+  get owedSince(): number {
+    return this.owedSinceValue;
+  }
+
   /** Read-only: what receiving `sequence` would be. Packets older than the ring can no longer be told apart. */
   classify(sequence: number): Arrival {
     if (!this.hasAny) return 'new';
@@ -42,8 +51,8 @@ export class ReceivedPacketLog {
     return this.tags[sequence % RECEIVED_RING] === sequence ? 'duplicate' : 'new';
   }
 
-  /** Records a packet that `classify` called new. */
-  record(sequence: number, ackable: boolean, carriesMessages: boolean): void {
+  /** Records a packet that `classify` called new, arrived at `now` (seconds). */
+  record(sequence: number, ackable: boolean, carriesMessages: boolean, now: number): void {
     if (!this.hasAny || sequenceGreaterThan(sequence, this.latest)) {
       // Clear the slots we skip over, or a tag from 65536 sequences ago could pass for a duplicate.
       if (this.hasAny) {
@@ -57,7 +66,9 @@ export class ReceivedPacketLog {
     this.clear(slot);
     this.tags[slot] = sequence;
     this.ackable[slot] = ackable ? 1 : 0;
+    this.arrivals[slot] = now;
     if (ackable && carriesMessages) {
+      if (this.unreportedCount === 0) this.owedSinceValue = now;
       this.unreported[slot] = 1;
       this.unreportedCount++;
     }
@@ -71,13 +82,16 @@ export class ReceivedPacketLog {
    * Fills the ack fields of an outgoing header: the newest ackable packet and the 32 before it, unless that
    * would report nothing new while older packets wait; then the newest waiting one and the 32 before it.
    */
-  writeAcks(header: PacketHeader): void {
+  writeAcks(header: PacketHeader, now: number): void {
     header.hasAck = this.hasAckable;
     header.ack = 0;
     header.ackBits = 0;
+    header.ackDelay = 0;
     if (!this.hasAckable) return;
     const ack = this.ackBase();
     header.ack = ack;
+    const held = (now - this.arrivals[ack % RECEIVED_RING]!) / ACK_DELAY_UNIT_SECONDS;
+    header.ackDelay = held > 0 ? Math.min(MAX_ACK_DELAY_UNITS, Math.round(held)) : 0;
     this.report(ack);
     let bits = 0;
     for (let i = 1; i <= ACK_BITS; i++) {

@@ -5,14 +5,18 @@
  */
 import { MAX_PAYLOAD_BYTES } from '../netcode/constants.ts';
 
-export const WIRE_VERSION = 1;
+/** 2: the header carries the ack delay (1 had none). */
+export const WIRE_VERSION = 2;
 /** Low nibble of the flags byte: the format version. Bit 7: the ack fields are meaningful. Others must be 0. */
 export const FLAG_VERSION_MASK = 0x0f;
 export const FLAG_HAS_ACK = 0x80;
 const FLAG_KNOWN = FLAG_VERSION_MASK | FLAG_HAS_ACK;
 
-/** flags u8, sequence u16, ack u16, ack bits u32. */
-export const HEADER_BYTES = 9;
+/** flags u8, sequence u16, ack u16, ack bits u32, ack delay u16. */
+export const HEADER_BYTES = 11;
+/** The ack delay's unit: 100 µs, so a u16 holds up to 6.5535 s (longer waits are written as that). */
+export const ACK_DELAY_UNIT_SECONDS = 0.0001;
+export const MAX_ACK_DELAY_UNITS = 0xffff;
 /** A reliability packet is one netcode payload. */
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES;
 /** How many earlier packets the ack bitfield covers. */
@@ -58,6 +62,12 @@ export class PacketHeader {
   sequence = 0;
   ack = 0;
   ackBits = 0;
+  /**
+   * How long the sender held the packet named by `ack` before this packet left, in ACK_DELAY_UNIT_SECONDS: the
+   * receiver takes it off the round trip it measures (QUIC's ack_delay), so acks that wait for a packet already
+   * going out do not inflate the RTT.
+   */
+  ackDelay = 0;
 
   /** False when the bytes cannot be a header of this version. */
   read(bytes: Uint8Array): boolean {
@@ -68,8 +78,9 @@ export class PacketHeader {
     this.sequence = readU16(bytes, 1);
     this.ack = readU16(bytes, 3);
     this.ackBits = readU32(bytes, 5);
+    this.ackDelay = readU16(bytes, 9);
     // Without an ack there is nothing for these fields to mean; a sender that fills them is not ours.
-    return this.hasAck || (this.ack === 0 && this.ackBits === 0);
+    return this.hasAck || (this.ack === 0 && this.ackBits === 0 && this.ackDelay === 0);
   }
 
   write(bytes: Uint8Array): void {
@@ -77,6 +88,7 @@ export class PacketHeader {
     writeU16(bytes, 1, this.sequence);
     writeU16(bytes, 3, this.hasAck ? this.ack : 0);
     writeU32(bytes, 5, this.hasAck ? this.ackBits : 0);
+    writeU16(bytes, 9, this.hasAck ? this.ackDelay : 0);
   }
 }
 
