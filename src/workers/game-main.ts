@@ -22,7 +22,6 @@ import { openUdpTransport } from '../protocol/transport/udp.ts';
 import type { DatagramTransport } from '../protocol/transport/transport.ts';
 
 const TICK_HZ = 30;
-const now = (): number => Date.now() / 1000;
 
 export interface GameMainOptions {
   /** How the host's reports are retried (a process game outlives a matchmaker restart, so it retries longer). */
@@ -42,6 +41,12 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   const post = (message: WorkerToMatchmaker): void => channel.post(message);
   // Game events go to the matchmaker's log over the channel; they carry names and counts, never secrets.
   const log = (event: string, fields: Record<string, string | number | boolean> = {}): void => post({ type: 'log', event, fields });
+  // One clock for everything the game is told (datagram arrivals, its loop's wakes, sends): seconds since 1970,
+  // taken from the monotonic clock with an offset fixed at start. A wall clock stepped later (NTP, a VM paused and
+  // resumed) would otherwise put arrivals and wakes on different clocks, and the reliability layer compares them
+  // (how long an ack has been held, its delayed-ack rule).
+  const epochMinusPerf = Date.now() - performance.now();
+  const now = (): number => (epochMinusPerf + performance.now()) / 1000;
   let server: NetcodeServer | undefined;
   // Created before the socket, so the first datagram is timed too; the loop below schedules its first wake when it
   // starts, so the game's own start is not counted as the first wake's lateness.
@@ -173,7 +178,6 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   // 30 Hz world clock would otherwise take 0 steps on a wake that fires a hair early and 2 on the next) and its
   // snapshots leave 50 ms apart. The wake's sends carry that time too, so a late wake adds its lateness to the
   // round-trip times its links measure (a few ms at most when healthy).
-  const epochMinusPerf = Date.now() - performance.now();
   const tick = (): void => {
     tickTimeout = undefined;
     if (ended) return;

@@ -167,7 +167,8 @@ export class PeerLink {
    * Writes every packet due now, each ≤ maxPacketBytes, to `sink`, within the flush byte budget: new and
    * timed-out reliable messages and slices, queued unreliable messages (those that miss the budget are dropped
    * and counted), channels in priority order; then ack-only packets while we owe the peer acks (a
-   * message-carrying packet of theirs no header of ours has acked yet). Returns the number of packets.
+   * message-carrying packet of theirs no header of ours has acked yet) that have waited maxAckDelaySeconds for
+   * a packet to ride on. Returns the number of packets.
    */
   flush(now: number, sink: PacketSink): number {
     this.update(now);
