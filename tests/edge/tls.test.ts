@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePortRange } from '../matchmaker/support/env.ts';
+import { SWAP_OVERLAP_MS } from '../../src/matchmaker/edge/listener.ts';
 import { type Child, insecureFetch, makeCertificate, runToExit, servedCommonName, spawnHuddle, tempDir, until, waitReady } from './support.ts';
 
 const dir = tempDir();
@@ -116,6 +117,10 @@ describe('huddle serve --tls-cert --tls-key', () => {
     await until(allSecond, 5000, 'the renewed certificate');
     expect(child.proc.exitCode).toBeNull();
     expect(child.stdout()).toContain('"event":"server.tls_reloaded"');
+    // Eight answers from the new listener can come while the old one still listens (the kernel spreads new
+    // connections over both for SWAP_OVERLAP_MS): only after that is every connection the new one's.
+    await Bun.sleep(SWAP_OVERLAP_MS + 150);
+    expect(await allSecond()).toBe(true);
     expect((await insecureFetch(`${url}/healthz`)).status).toBe(200);
 
     // A broken renewal (key of another certificate): the second certificate stays, one error line says why.

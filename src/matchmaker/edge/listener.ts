@@ -26,7 +26,7 @@ export interface ListenOptions {
 }
 
 /** How long the old and new listeners overlap during a certificate swap. */
-const SWAP_OVERLAP_MS = 200;
+export const SWAP_OVERLAP_MS = 200;
 
 export class EdgeListener {
   private readonly retiring = new Set<Server<unknown>>();
