@@ -102,9 +102,10 @@ export class GameRegistry {
         : undefined;
     if (this.warm) {
       const warm = this.warm;
-      // A slot given back may be a warm game's again.
+      // A slot given back may be a warm game's again: on a later turn, not inside the release (which runs in the
+      // ended worker's close event, beside the relay closing that game's tunnels).
       this.lifecycle.onGameEnded(() => {
-        if (!this.drainingFlag) warm.refill();
+        if (!this.drainingFlag) warm.refillSoon();
       });
     }
     this.supervision = { lifecycle: this.lifecycle, metrics, log, clock, workerStartTimeoutMs: options.settings.workerStartTimeoutMs };

@@ -127,6 +127,7 @@ describe('warm games', () => {
     expect(registry.hasFreeSlot).toBe(false);
     expect((await rejection(registry.create({ name: 'c' }))).code).toBe('capacity');
     launcher.byId(a.gameId).exit('exiting', 'lobby_empty');
+    await tick();
     expect(launcher.games).toHaveLength(3);
     expect(launcher.last.spec.env.standby).toBe(true);
     await registry.drain();
@@ -158,7 +159,9 @@ describe('warm games', () => {
     warm.exit('crashed');
     expect((await rejection(created)).code).toBe('start_failed');
     expect(registry.status(warm.spec.env.gameId)).toMatchObject({ state: 'failed' });
-    // Only its replacement, standing by, holds a port; none after the drain.
+    // Only its replacement, started once the failed create has answered, holds a port; none after the drain.
+    await tick();
+    expect(launcher.games).toHaveLength(2);
     expect(registry.freePorts).toBe(ports - 1);
     await registry.drain();
     expect(registry.freePorts).toBe(ports);
