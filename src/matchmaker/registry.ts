@@ -156,7 +156,7 @@ export class GameRegistry {
   /** Warm games standing by, and how many creates found one or started cold (for /metrics). */
   get warmStats(): { standingBy: number; held: number; claimed: number; missed: number } | undefined {
     const warm = this.warm;
-    return warm ? { standingBy: warm.standingBy, held: warm.held, claimed: warm.claimed, missed: warm.missed } : undefined;
+    return warm ? { standingBy: warm.standingBy, held: warm.held, claimed: warm.claimed, missed: warm.cold } : undefined;
   }
 
   /**
@@ -471,7 +471,7 @@ export class GameRegistry {
 
   /** Whether a create asked here would start here (a free slot and port, not shutting down). */
   get hasFreeSlot(): boolean {
-    return !this.drainingFlag && this.state.live < this.settings.maxGames && (this.ports.available > 0 || (this.warm?.held ?? 0) > 0);
+    return !this.drainingFlag && this.state.live < this.settings.maxGames && (this.ports.available > 0 || (this.warm?.claimable ?? 0) > 0);
   }
 
   /** The live games as an observer sees them (the cluster republishes them after Redis comes back). */

@@ -184,6 +184,11 @@ describe('warm games', () => {
     const cold = await registry.create({ name: 'Ada' });
     expect(launcher.byId(cold.gameId).spec.env.standby).toBeUndefined();
     expect(registry.snapshot().warm).toMatchObject({ claimed: 0, missed: 1 });
+    // A create whose cold start could not even begin started nothing: not counted.
+    launcher.throwOnLaunch = true;
+    expect((await rejection(registry.create({ name: 'Bob' }))).code).toBe('start_failed');
+    launcher.throwOnLaunch = false;
+    expect(registry.snapshot().warm).toMatchObject({ claimed: 0, missed: 1 });
     launcher.autoReady = false;
     await waitFor(() => launcher.games.length === 3, 3000, 'the next warm game after the back-off');
     launcher.last.exit('start_timeout');
@@ -218,6 +223,8 @@ describe('warm games', () => {
     expect(registry.warmStats?.held).toBe(1);
     expect(registry.freePorts).toBe(ports - 1);
     expect(launcher.games).toHaveLength(1);
+    // Not counted as taken: its create never had it.
+    expect(registry.snapshot().warm).toMatchObject({ claimed: 0, missed: 0 });
     warm.exit('stopped');
     // Its port and secrets are back; the replacement holds a port and secrets of its own.
     expect(launcher.games).toHaveLength(2);
@@ -227,6 +234,7 @@ describe('warm games', () => {
     state.fail = false;
     const game = await registry.create({ name: 'Ada' });
     expect(game.gameId).toBe(launcher.games[1]!.spec.env.gameId);
+    expect(registry.snapshot().warm).toMatchObject({ claimed: 1, missed: 0 });
     const draining = registry.drain();
     await tick();
     for (const g of launcher.games) if (!g.exited) g.exit('stopped');

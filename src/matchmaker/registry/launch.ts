@@ -156,6 +156,7 @@ export async function launchGame(
       },
       (event) => deps.onEvent(record, event),
     );
+    deps.warm?.startedCold();
     // Its adoption record (`--launcher process`) names the process that now exists.
     deps.lifecycle.changed(record);
   } catch (error) {

@@ -80,9 +80,8 @@ export class WarmGames {
   private failures = 0;
   private backoff: Timer | undefined;
   private soon: Timer | undefined;
-  /** Creates that found a warm game, and those that had to start one cold (for /metrics). */
-  claimed = 0;
-  missed = 0;
+  private claimedCount = 0;
+  private coldCount = 0;
 
   constructor(private readonly deps: WarmGamesDeps) {}
 
@@ -91,6 +90,26 @@ export class WarmGames {
     let n = 0;
     for (const spare of this.spares.values()) if (spare.standingBy) n++;
     return n;
+  }
+
+  /** Creates whose record took a warm game (for /metrics). */
+  get claimed(): number {
+    return this.claimedCount;
+  }
+
+  /** Creates that found no warm game and started theirs cold (for /metrics). */
+  get cold(): number {
+    return this.coldCount;
+  }
+
+  /** A create found no warm game and started its game cold. */
+  startedCold(): void {
+    this.coldCount++;
+  }
+
+  /** Warm games a create could take now (standing by or still starting). */
+  get claimable(): number {
+    return this.spares.size;
   }
 
   /** Warm games held (standing by, still starting, or ending unclaimed): each holds a port. */
@@ -113,14 +132,10 @@ export class WarmGames {
       }
       chosen ??= spare;
     }
-    if (!chosen?.handle) {
-      this.missed++;
-      return undefined;
-    }
+    if (!chosen?.handle) return undefined;
     const spare = chosen;
     const handle = chosen.handle;
     this.spares.delete(spare.gameId);
-    this.claimed++;
     return {
       gameId: spare.gameId,
       port: spare.port,
@@ -130,6 +145,7 @@ export class WarmGames {
       hostClientId: spare.hostClientId,
       handle,
       attach: (maxPlayers, startDeadline, onEvent) => {
+        this.claimedCount++;
         const begin = (): void => {
           // A game that cannot take `begin` (it is ending, or its launcher has none) must not leave the create
           // waiting: it is stopped, and its exit fails the create.
