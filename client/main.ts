@@ -231,19 +231,31 @@ function updateStatus(view: GameView): void {
 }
 
 /**
- * A connection ended. When the game itself is gone (`shutdown`, or the relay saying so) the game's status tells
- * whether the operator ended it, so the player reads that instead of "the server was restarted".
+ * Endings after which the game itself may be gone: the server said it is stopping (`shutdown`), the relay said the
+ * game ended, or the game closed the connection without a word (its `closing` message lost, as a UDP datagram may
+ * be, while one of its repeated disconnect packets arrived). For these the game's status says whether the
+ * operator ended it, so the player reads that instead of "the server was restarted".
  */
+const MAYBE_GONE: ReadonlySet<EndReason> = new Set(['shutdown', 'relay-game-ended', 'closed']);
+
 function ended(end: SessionEnd, mode: 'fresh' | 'rejoin'): void {
   const held = seat;
-  if (!held || (end.reason !== 'shutdown' && end.reason !== 'relay-game-ended')) return endedFor(end, mode);
+  if (!held || !MAYBE_GONE.has(end.reason)) return endedFor(end, mode);
+  explainGone(held.gameId, () => endedFor(end, mode));
+}
+
+/**
+ * The game is over or going: asks its status why, and shows the operator's message if they ended it; otherwise
+ * (or when the status cannot be read in time) `otherwise` decides. Nothing happens if the page moved on meanwhile.
+ */
+function explainGone(gameId: string, otherwise: () => void): void {
   const mine = attempt;
-  void gameStatus(held.gameId, 2000)
+  void gameStatus(gameId, 2000)
     .then((s) => s.endReason, () => null)
     .then((why) => {
       if (mine !== attempt) return;
       if (why === 'admin_ended') final(ADMIN_ENDED_MESSAGE);
-      else endedFor(end, mode);
+      else otherwise();
     });
 }
 
@@ -321,7 +333,10 @@ async function tryRejoin(): Promise<void> {
         : await watchGame(held.watchKey ?? '', held.name, REJOIN_TIMEOUT_MS);
   } catch (error) {
     if (mine !== attempt || reconnecting !== state) return;
-    if (error instanceof ApiError && ['game_over', 'unknown_seat', 'unknown_game'].includes(error.kind)) return final(seatExpiredMessage(held.graceSeconds));
+    if (error instanceof ApiError && ['game_over', 'unknown_seat', 'unknown_game'].includes(error.kind)) {
+      // The seat is gone with its game, perhaps ended by the operator while we were away.
+      return explainGone(held.gameId, () => final(seatExpiredMessage(held.graceSeconds)));
+    }
     if (error instanceof ApiError && error.kind !== 'unreachable' && error.kind !== 'rate_limited' && error.kind !== 'other') return final(error.message);
     startReconnect('connecting');
     return;

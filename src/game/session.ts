@@ -107,6 +107,8 @@ const LOBBY_BROADCAST_SECONDS = 1;
 const ROUND_STATE_SECONDS = 1;
 /** Time for the results (reliable) to reach everyone before the connections are closed. */
 const RESULTS_LINGER_SECONDS = 1.5;
+/** Copies of each last packet before the game ends (see flushLastWords). */
+const LAST_WORDS_REPEATS = 3;
 /**
  * How often the session needs its update while anyone is connected and no round has anything due (the lobby, the
  * wait for the start's acknowledgement, the results' linger): what they send is answered (acknowledged) with the
@@ -331,7 +333,7 @@ export class GameSession {
       case 'lobby':
         if (this.lobby.idleExpired(now)) {
           this.broadcast({ type: 'closing', code: 'lobby-idle', reason: 'The lobby was idle for too long.' });
-          this.flush(now);
+          this.flushLastWords(now);
           this.end('lobby_idle');
           return;
         }
@@ -368,7 +370,7 @@ export class GameSession {
     if (this.phaseValue === 'ended') return;
     this.phaseValue = 'ending';
     this.broadcast({ type: 'closing', code: 'shutdown', reason });
-    this.flush(now);
+    this.flushLastWords(now);
     for (const index of [...this.connections.keys()]) this.host.disconnect(index);
     this.end('shutdown');
   }
@@ -446,7 +448,7 @@ export class GameSession {
     if (this.heldSeats().length === 0) {
       if (inRound) return this.abandonRound(now);
       this.broadcast({ type: 'closing', code: 'game-over', reason: 'Every player left the game.' });
-      this.flush(now);
+      this.flushLastWords(now);
       return this.end('lobby_empty');
     }
     this.updateHost(now);
@@ -745,6 +747,19 @@ export class GameSession {
     this.processKicks();
     for (const connection of this.connections.values()) {
       connection.link.flush(now, (packet) => this.host.sendPayload(connection.clientIndex, packet));
+    }
+  }
+
+  /**
+   * The last packets before the game ends (a `closing` message): nothing will resend them, so each goes out
+   * LAST_WORDS_REPEATS times, like netcode's repeated disconnect packets; the receiving link drops the copies.
+   */
+  private flushLastWords(now: number): void {
+    this.processKicks();
+    for (const connection of this.connections.values()) {
+      connection.link.flush(now, (packet) => {
+        for (let i = 0; i < LAST_WORDS_REPEATS; i++) this.host.sendPayload(connection.clientIndex, packet);
+      });
     }
   }
 

@@ -111,7 +111,14 @@ describe.skipIf(!enabled)('admin view and invite link in Chromium', () => {
 
     for (const page of [a, b]) {
       await page.getByTestId('screen-home').waitFor();
-      await page.locator('[data-testid="error"]', { hasText: "The server's operator ended this game." }).waitFor();
+      await page
+        .locator('[data-testid="error"]', { hasText: "The server's operator ended this game." })
+        .waitFor()
+        .catch(async (error: unknown) => {
+          // Say what the page showed instead, so a failure names the ending it took.
+          const shown = await page.locator('[data-testid="error"]').allTextContents().catch(() => []);
+          throw new Error(`the page did not say the operator ended the game; it shows ${JSON.stringify(shown)} (${String(error)})`);
+        });
     }
     await shot(a, 'admin-ended-player-1280');
     await shot(b, 'admin-ended-player-390');

@@ -91,6 +91,9 @@ class Harness {
   readonly frames = new Map<number, number>();
   readonly clientLinks = new Map<number, FakeLink>();
   readonly disconnected: number[] = [];
+  /** Per connection: copies of a packet sent again at once, and the last packet (to tell a copy). */
+  readonly repeats = new Map<number, number>();
+  private readonly lastPayload = new Map<number, Uint8Array>();
   readonly reports: GameReport[] = [];
   readonly released: bigint[] = [];
   readonly counts: SeatCounts[] = [];
@@ -103,6 +106,12 @@ class Harness {
   constructor(options: Partial<SessionOptions> = {}, createLink: () => FakeLink = () => new FakeLink()) {
     const host: SessionHost = {
       sendPayload: (index, payload) => {
+        // The same packet again is a repeat (last words): a real link drops the copy, and so does this one.
+        if (this.lastPayload.get(index) === payload) {
+          this.repeats.set(index, (this.repeats.get(index) ?? 0) + 1);
+          return;
+        }
+        this.lastPayload.set(index, payload);
         const link = this.clientLinks.get(index)!;
         link.receivePacket(payload);
         for (const bytes of link.drain(0)) this.inbox.get(index)!.push(decodeServerMessage(bytes)!);
@@ -474,6 +483,9 @@ describe('GameSession: lobby and seats', () => {
     expect(h.messages(0, 'closing')).toEqual([{ type: 'closing', code: 'shutdown', reason: 'The server is shutting down.' }]);
     expect(h.messages(1, 'closing')).toHaveLength(1);
     expect(h.ended).toBe('shutdown');
+    // Nothing resends a game's last packet, so it goes out three times: two may be lost.
+    expect(h.repeats.get(0)).toBe(2);
+    expect(h.repeats.get(1)).toBe(2);
   });
 });
 
