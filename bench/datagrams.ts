@@ -9,9 +9,11 @@
  * - **Bun**: a bare process whose socket is the product's adapter (`openUdpTransport`) with a handler that only
  *   counts, run with huddle's engine setting (src/jsc-tuning.ts), as a game process runs;
  * - **C, per datagram**: blocking `recv`, one wake per datagram, the same pattern with no runtime on top;
+ * - **Bun, at 40 Hz**: the same process reading whatever waits at each of 40 ticks a second through the product's
+ *   polled socket (udp-polled.ts, `--udp-reads wakes`);
  * - **C, at 40 Hz**: sleeps to each of 40 ticks a second and reads whatever is waiting, as the netcode reference
  *   server's update does (the "datagrams read at the loop's wakes" lever in BENCHMARKS.md "Load").
- * Runs alternate the three; the table shows medians over --runs.
+ * Runs alternate the four; the table shows medians over --runs.
  *
  *   node_modules/.bin/bun bench/datagrams.ts [--runs 3] [--seconds 4] [--rates 100,400,1600] [--size 100]
  */
@@ -26,7 +28,7 @@ import { benchArgs } from './args.ts';
 
 const { values: flags } = benchArgs({
   command: 'node_modules/.bin/bun bench/datagrams.ts',
-  summary: 'CPU per received datagram: a Bun process on the product UDP adapter against C (per datagram, and read at 40 Hz ticks).',
+  summary: 'CPU per received datagram: a Bun process on the product UDP adapters (called back, and read at 40 Hz ticks) against C (per datagram, and read at 40 Hz ticks).',
   flags: {
     runs: { type: 'number', integer: true, min: 1, default: 3, help: 'runs per rate and receiver; medians are shown' },
     seconds: { type: 'number', integer: true, min: 1, default: 4, help: 'measured window of one run' },
@@ -54,13 +56,33 @@ await openUdpTransport({ hostname: '127.0.0.1', port, onDatagram: () => {
 console.log(JSON.stringify({ ready: true }));
 `;
 
+const POLLED_MODULE = new URL('../src/protocol/transport/udp-polled.ts', import.meta.url).pathname;
+// The same, reading at 40 wakes a second with the product's polled socket (--udp-reads wakes), as a game does.
+const BUN_TICK_CHILD = `
+import { bindUdpFd, PolledUdpSocket } from ${JSON.stringify(POLLED_MODULE)};
+const [port, seconds] = process.argv.slice(-2).map(Number);
+const socket = new PolledUdpSocket(bindUdpFd('127.0.0.1', port), { owned: true });
+let received = -1;
+let before, started;
+const finish = () => {
+  const used = process.cpuUsage(before);
+  console.log(JSON.stringify({ received, cpuUs: used.user + used.system, seconds: (performance.now() - started) / 1000 }));
+  process.exit(0);
+};
+const onDatagram = () => {
+  if (++received === 0) { before = process.cpuUsage(); started = performance.now(); setTimeout(finish, seconds * 1000); }
+};
+setInterval(() => socket.drain(onDatagram), 25);
+console.log(JSON.stringify({ ready: true }));
+`;
+
 interface Run {
   received: number;
   cpuUs: number;
   seconds: number;
 }
 
-type Side = 'bun' | 'c' | 'cTick';
+type Side = 'bun' | 'bunTick' | 'c' | 'cTick';
 
 async function measure(receiver: string[], rate: number, port: number): Promise<Run> {
   const child = Bun.spawn(receiver, { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...jscEnvironment(process.env) } });
@@ -103,19 +125,25 @@ if (cc.status !== 0) {
 }
 const script = join(dir, 'receiver.ts');
 await Bun.write(script, BUN_CHILD);
+const tickScript = join(dir, 'receiver-tick.ts');
+await Bun.write(tickScript, BUN_TICK_CHILD);
 
 console.log(`${new Date().toISOString()} · ${flags.runs} runs × ${flags.seconds} s per rate and receiver · ${flags.size} B · load ${(await Bun.file('/proc/loadavg').text()).trim()}`);
-console.log('| datagrams/s | Bun µs CPU per datagram | C µs per datagram | Bun / C | Bun ms CPU/s | C ms CPU/s | C read at 40 Hz: ms CPU/s | received (Bun / C / C 40 Hz) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log(
+  '| datagrams/s | Bun µs CPU per datagram | C µs per datagram | Bun / C | Bun ms CPU/s | Bun read at 40 Hz: ms CPU/s | C ms CPU/s | C read at 40 Hz: ms CPU/s | received (Bun / Bun 40 Hz / C / C 40 Hz) |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 try {
   for (const rate of flags.rates) {
-    const runs: Record<Side, Run[]> = { bun: [], c: [], cTick: [] };
+    const runs: Record<Side, Run[]> = { bun: [], bunTick: [], c: [], cTick: [] };
     for (let i = 0; i < flags.runs; i++) {
-      for (const side of ['bun', 'c', 'cTick'] as const) {
+      for (const side of ['bun', 'bunTick', 'c', 'cTick'] as const) {
         const port = await freeUdpPort();
         const receiver =
           side === 'bun'
             ? [process.execPath, script, String(port), String(flags.seconds)]
+            : side === 'bunTick'
+              ? [process.execPath, tickScript, String(port), String(flags.seconds)]
             : side === 'c'
               ? [cBinary, 'recv', String(port), String(flags.seconds)]
               : [cBinary, 'tick', String(port), String(flags.seconds), '40'];
@@ -127,7 +155,8 @@ try {
     const received = (side: Side) => median(runs[side].map((r) => r.received));
     console.log(
       `| ${rate} | ${perDatagram('bun').toFixed(1)} | ${perDatagram('c').toFixed(1)} | ${(perDatagram('bun') / perDatagram('c')).toFixed(2)}x | ` +
-        `${perSecond('bun').toFixed(2)} | ${perSecond('c').toFixed(2)} | ${perSecond('cTick').toFixed(2)} | ${received('bun')} / ${received('c')} / ${received('cTick')} |`,
+        `${perSecond('bun').toFixed(2)} | ${perSecond('bunTick').toFixed(2)} | ${perSecond('c').toFixed(2)} | ${perSecond('cTick').toFixed(2)} | ` +
+        `${received('bun')} / ${received('bunTick')} / ${received('c')} / ${received('cTick')} |`,
     );
   }
 } finally {

@@ -124,6 +124,8 @@ export interface BenchServerOptions {
   heartbeatTimeoutMs?: number;
   /** The server's --warm-games; the product's default (1) when not given. */
   warmGames?: number;
+  /** The server's --udp-reads; the product's default (wakes) when not given. */
+  udpReads?: 'wakes' | 'each';
 }
 
 /** A loopback-only config on a random HTTP port, with a throwaway data directory the caller must remove. */
@@ -142,6 +144,7 @@ export function benchConfig(options: BenchServerOptions): { config: Config; data
   if (options.roundSeconds !== undefined) argv.push('--round-seconds', String(options.roundSeconds));
   if (options.heartbeatTimeoutMs !== undefined) argv.push('--heartbeat-timeout-ms', String(options.heartbeatTimeoutMs));
   if (options.warmGames !== undefined) argv.push('--warm-games', String(options.warmGames));
+  if (options.udpReads !== undefined) argv.push('--udp-reads', options.udpReads);
   const parsed = parseConfig(argv, {});
   if (!parsed.ok) throw new Error(`bench config: ${parsed.error}`);
   return { config: parsed.config, dataDir, removeDataDir: () => rmSync(dataDir, { recursive: true, force: true }) };

@@ -108,7 +108,7 @@ async function withServer<T>(
   body: (server: RunningServer, tracking: TrackingLauncher, log: ReadyDurationLog) => Promise<T>,
 ): Promise<T> {
   const { config, removeDataDir } = benchConfig({ gamePorts, warmGames: flags['warm-games'], ...options });
-  const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry, warm: true } : {}));
+  const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry, warm: true, udpReads: 'wakes' } : {}));
   const log = new ReadyDurationLog();
   const server = await startServer({ config, launcher: tracking, log });
   try {

@@ -76,6 +76,7 @@ const { values: flags } = benchArgs({
     'create-gap-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'pause after each sample game has ended, before the next create' },
     'warm-games': { type: 'number', integer: true, min: 0, default: 1, help: "the server's --warm-games (1, the product's default)" },
     'worker-entry': { type: 'string', default: '', value: 'file', help: 'the game worker as one bundled file (as the binary); default: source' },
+    'udp-reads': { type: 'string', default: 'wakes', value: 'wakes|each', help: "the server's --udp-reads (wakes, the product's default)" },
     'heartbeat-timeout-ms': { type: 'number', integer: true, min: 0, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms; 0: the product's default" },
     'pin-bots': { type: 'string', default: '', value: 'cpu list', help: "run the bots' and the join client's processes under taskset -c on these CPUs" },
   },
@@ -83,6 +84,9 @@ const { values: flags } = benchArgs({
 const creates = flags.creates;
 const createGapMs = flags['create-gap-ms'];
 const workerEntry = flags['worker-entry'];
+const udpReadsFlag = flags['udp-reads'];
+if (udpReadsFlag !== 'wakes' && udpReadsFlag !== 'each') throw new Error(`--udp-reads: expected wakes or each, got ${udpReadsFlag}`);
+const udpReads: 'wakes' | 'each' = udpReadsFlag;
 const pinBots = flags['pin-bots'];
 /** Prefix for the other processes: pinned to their own CPUs with --pin-bots (this process was pinned by its parent). */
 const pinned = (argv: string[]): string[] => (pinBots ? ['taskset', '-c', pinBots, ...argv] : argv);
@@ -509,14 +513,15 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
 
 // The product's default heartbeat interval (config's timeout / 4 = 750 ms) and logging (ReadyDurationLog: JSON to /dev/null).
 const heartbeatTimeoutMs = flags['heartbeat-timeout-ms'] || undefined;
-const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 2), maxPlayers: PLAYERS, roundSeconds, warmGames: flags['warm-games'], ...(heartbeatTimeoutMs ? { heartbeatTimeoutMs } : {}) });
+const { config, removeDataDir } = benchConfig({ gamePorts, maxGames: Math.min(ports, k + 2), maxPlayers: PLAYERS, roundSeconds, warmGames: flags['warm-games'], udpReads, ...(heartbeatTimeoutMs ? { heartbeatTimeoutMs } : {}) });
 process.once('SIGTERM', () => {
   // Stopped from outside (bench/load.ts at --until): take the other processes and the data directory along.
   for (const child of children) child.kill();
   removeDataDir();
   process.exit(143);
 });
-const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry, warm: true } : {}));
+// A bundled entry is the game worker itself, so it reads the launcher's socket as the product's entry does.
+const tracking = new TrackingLauncher(new BunWorkerLauncher(workerEntry ? { entry: workerEntry, warm: true, udpReads } : { udpReads }));
 const log = new ReadyDurationLog();
 const server = await startServer({ config, launcher: tracking, log });
 let result: Record<string, unknown>;

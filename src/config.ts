@@ -73,6 +73,8 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** How each game server runs: a Bun Worker in this process, or a `huddle game` child process. */
   launcher: LauncherKind;
+  /** How a game reads its UDP port: at its loop's wakes (Linux; elsewhere `each`), or called back per datagram. */
+  udpReads: UdpReads;
   /** What a stop (SIGTERM/SIGINT) does to running games: end them, or leave process games playing for the next start. */
   onStop: OnStop;
   /** Redis URL of the shared cluster state; unset = a single node, nothing shared. */
@@ -82,6 +84,7 @@ export interface Config {
 }
 
 export type LauncherKind = 'worker' | 'process';
+export type UdpReads = 'wakes' | 'each';
 export type OnStop = 'auto' | 'drain' | 'detach';
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: string };
@@ -161,6 +164,11 @@ function launcherKind(text: string): LauncherKind | SettingError {
   return value === 'worker' || value === 'process' ? value : new SettingError('expected worker or process');
 }
 
+function udpReads(text: string): UdpReads | SettingError {
+  const value = text.trim();
+  return value === 'wakes' || value === 'each' ? value : new SettingError('expected wakes or each');
+}
+
 function onStop(text: string): OnStop | SettingError {
   const value = text.trim();
   return value === 'auto' || value === 'drain' || value === 'detach' ? value : new SettingError('expected auto, drain or detach');
@@ -229,6 +237,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'trustProxy', flag: '--trust-proxy', env: 'HUDDLE_TRUST_PROXY', fallback: undefined, meaning: 'CIDR,... of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed (unset: ignored)', parse: cidrList },
   { key: 'maxConnectionsPerAddress', flag: '--max-connections-per-address', env: 'HUDDLE_MAX_CONNECTIONS_PER_ADDRESS', fallback: '256', meaning: 'open TCP connections one client address may hold, trusted proxies exempt (0 = no cap)', parse: integer(0, 1000000) },
   { key: 'launcher', flag: '--launcher', env: 'HUDDLE_LAUNCHER', fallback: 'worker', meaning: 'how each game server runs: worker (a thread of this process) or process (a `huddle game` child that outlives a restart of this server)', parse: launcherKind },
+  { key: 'udpReads', flag: '--udp-reads', env: 'HUDDLE_UDP_READS', fallback: 'wakes', meaning: "how a game reads its UDP port: wakes (whatever waits, at each wake of its loop, as netcode's reference server does; Linux, else each) or each (woken for every datagram)", parse: udpReads },
   { key: 'onStop', flag: '--on-stop', env: 'HUDDLE_ON_STOP', fallback: 'auto', meaning: 'what SIGTERM/SIGINT does to running games: drain (end them), detach (process games play on; the next start re-adopts them) or auto (detach with --launcher process, else drain)', parse: onStop },
   { key: 'redisUrl', flag: '--redis-url', env: 'HUDDLE_REDIS_URL', fallback: undefined, meaning: 'redis:// URL of the state several nodes share (unset: a single node)', parse: redisUrl },
   { key: 'nodeUrl', flag: '--node-url', env: 'HUDDLE_NODE_URL', fallback: undefined, meaning: "where the other nodes reach this node's HTTP API, e.g. http://10.0.0.2:8080 (unset: http://<public-host>:<port>)", parse: nodeUrl },

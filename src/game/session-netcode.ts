@@ -14,6 +14,8 @@ export function sessionNetcodeEvents(session: GameSession, now: () => number): O
     takeover: (existing) => session.takeover(existing.clientIndex, now()),
     onConnect: (client) => session.playerConnected(client, now()),
     onDisconnect: (client, reason) => session.playerDisconnected(client.clientIndex, now(), reason === 'replaced'),
-    onPayload: (clientIndex, payload) => session.payload(clientIndex, payload, now()),
+    // The datagram's own time: read at a wake, it arrived before the wake, and its link counts an ack's hold from
+    // then (the peer takes the hold off the round trip, so the ping stays network time).
+    onPayload: (clientIndex, payload, receivedAt) => session.payload(clientIndex, payload, receivedAt),
   };
 }

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { BunWorkerLauncher, type GameLauncher } from '../workers/launcher.ts';
 import { ChannelHub } from '../workers/channel-hub.ts';
 import { ProcessLauncher } from '../workers/process-launcher.ts';
+import { isIpLiteral, polledUdpSupport } from '../protocol/transport/udp-polled.ts';
 import { channelRoutes, channelUpgrade } from './internal/channel-routes.ts';
 import { writeLocator } from './locator.ts';
 import { adoptionRecordPorts } from './registry/adopt.ts';
@@ -127,8 +128,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const launcher: GameLauncher =
     options.launcher ??
     (config.launcher === 'process'
-      ? new ProcessLauncher({ hub: new ChannelHub(), logDir: gamesDir, locatorFile: join(config.dataDir, 'matchmaker.json') })
-      : new BunWorkerLauncher());
+      ? new ProcessLauncher({ hub: new ChannelHub(), logDir: gamesDir, locatorFile: join(config.dataDir, 'matchmaker.json'), udpReads: config.udpReads })
+      : new BunWorkerLauncher({ udpReads: config.udpReads }));
+  if (options.launcher === undefined && config.udpReads === 'wakes') {
+    // Said once at start: the games then read each datagram as it comes, which costs more CPU, not correctness.
+    const support = polledUdpSupport();
+    const why = !support.ok ? support.why : isIpLiteral(config.host) ? undefined : `--host ${config.host} is a name, not an IP address`;
+    if (why !== undefined) log.warn('server.udp_reads_each', { message: `games read UDP per datagram, not at their wakes: ${why}` });
+  }
   // Games that outlive this process: their channels come over HTTP, and they have adoption records.
   const channels = launcher.channels;
   const processGames = channels !== undefined && launcher.adopt !== undefined;

@@ -19,13 +19,29 @@ import { ArenaRound } from '../game/arena-round.ts';
 import { parseAddress } from '../protocol/netcode/address.ts';
 import { NetcodeServer } from '../protocol/netcode/server.ts';
 import { openUdpTransport } from '../protocol/transport/udp.ts';
+import { bindUdpFd, PolledUdpSocket } from '../protocol/transport/udp-polled.ts';
 import type { DatagramTransport } from '../protocol/transport/transport.ts';
 
 const TICK_HZ = 30;
+/**
+ * Reading at wakes: while datagrams came in the last half second, the loop wakes at least this often to read them,
+ * even with nobody connected yet (a handshake's steps would otherwise wait for an idle lobby's 10 Hz wake).
+ */
+const POLL_SECONDS = 1 / 30;
+const POLL_BUSY_SECONDS = 0.5;
+
+/**
+ * How the game reads its UDP port: `each`, Bun's socket calling back for every datagram (udp.ts); `wakes`, a socket
+ * read at the loop's wakes (udp-polled.ts), bound here; `{ fd }`, the same on a descriptor the launcher bound, owns
+ * and closes after the game (a Bun Worker).
+ */
+export type UdpReads = 'each' | 'wakes' | { fd: number };
 
 export interface GameMainOptions {
   /** How the host's reports are retried (a process game outlives a matchmaker restart, so it retries longer). */
   reporter?: ReporterOptions;
+  /** Default `each`. */
+  udpReads?: UdpReads;
 }
 
 export interface RunningGame {
@@ -53,28 +69,37 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   const tickTimer = new TickTimer(1000 / TICK_HZ, performance.now());
   let failedDatagrams = 0;
   let lastFailureLog = -Infinity;
-  const socket: DatagramTransport = await openUdpTransport({
-    hostname: env.bindHost,
-    port: env.port,
-    onDatagram: (data, host, port) => {
-      // Receive, AEAD open and message handling are part of the game's work per tick (tick-timer.ts).
-      tickTimer.datagramStarted(performance.now());
-      try {
-        server?.receive(data, host, port, now());
-      } catch (error) {
-        // Anyone can send datagrams: if one ever reaches a bug, it must cost that datagram, not everyone's game.
-        // (The game loop is not guarded: a failing tick is a broken game, and the matchmaker fails it.)
-        // At most one log line a second, so a flood cannot flood the log too.
-        failedDatagrams++;
-        if (now() - lastFailureLog >= 1) {
-          lastFailureLog = now();
-          log('datagram_failed', { count: failedDatagrams, why: error instanceof Error ? error.message.slice(0, 120) : 'unknown error' });
-        }
-      } finally {
-        tickTimer.datagramEnded(performance.now());
+  // Receive, AEAD open and message handling: anyone can send datagrams, so if one ever reaches a bug it must cost
+  // that datagram, not everyone's game. (The game loop is not guarded: a failing tick is a broken game, and the
+  // matchmaker fails it.) At most one log line a second, so a flood cannot flood the log too.
+  const onDatagram = (data: Uint8Array, host: string, port: number, receivedAt: number): void => {
+    try {
+      server?.receive(data, host, port, receivedAt);
+    } catch (error) {
+      failedDatagrams++;
+      if (now() - lastFailureLog >= 1) {
+        lastFailureLog = now();
+        log('datagram_failed', { count: failedDatagrams, why: error instanceof Error ? error.message.slice(0, 120) : 'unknown error' });
       }
-    },
-  });
+    }
+  };
+  const reads = options.udpReads ?? 'each';
+  // Read at wakes, the datagrams are handled inside the tick (its work counts them); called back, each one is timed
+  // on its own and counted into the next tick's work (tick-timer.ts).
+  const polled =
+    reads === 'each' ? undefined : new PolledUdpSocket(reads === 'wakes' ? bindUdpFd(env.bindHost, env.port) : reads.fd, { owned: reads === 'wakes' });
+  const socket: DatagramTransport =
+    polled ??
+    (await openUdpTransport({
+      hostname: env.bindHost,
+      port: env.port,
+      onDatagram: (data, host, port) => {
+        tickTimer.datagramStarted(performance.now());
+        onDatagram(data, host, port, now());
+        tickTimer.datagramEnded(performance.now());
+      },
+    }));
+  let lastDatagramAt = -Infinity;
 
   // One handler for the game's life: before the lobby opens (a warm game waiting for `begin`) and after.
   let onShutdown: (reason: string) => void = () => {};
@@ -183,13 +208,22 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     if (ended) return;
     const due = tickTimer.tickStarted(performance.now());
     const t = (epochMinusPerf + due) / 1000;
+    if (polled) {
+      // Each datagram at the time it arrived (the kernel's stamp), not the wake's: its ack's hold counts from then.
+      const read = polled.drain((data, host, port, ageSeconds) => onDatagram(data, host, port, now() - ageSeconds));
+      tickTimer.datagramsRead(read);
+      if (read > 0) lastDatagramAt = t;
+    }
+    if (ended) return void tickTimer.tickEnded(performance.now());
     server?.update(t);
     session.update(t);
     tickTimer.tickEnded(performance.now());
     if (ended) return;
+    let next = session.nextDueAt(t);
+    if (polled && t - lastDatagramAt < POLL_BUSY_SECONDS) next = Math.min(next, t + POLL_SECONDS);
     // Never due again at the very time just run (that would spin without moving the game's clock): at the
     // soonest 1 ms on, when the round is behind and catching up.
-    tickTimer.schedule(Math.max(session.nextDueAt(t), t + 0.001) * 1000 - epochMinusPerf);
+    tickTimer.schedule(Math.max(next, t + 0.001) * 1000 - epochMinusPerf);
     tickTimeout = setTimeout(tick, tickTimer.nextDelayMs(performance.now()));
   };
   tickTimer.schedule(performance.now());

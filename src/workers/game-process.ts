@@ -8,6 +8,7 @@
  */
 import { runGame } from './game-main.ts';
 import { ProcessChannel } from './process-channel.ts';
+import { isIpLiteral, polledUdpSupport } from '../protocol/transport/udp-polled.ts';
 import { parseWorkerEnv, WorkerEnvError } from './worker-env.ts';
 
 /** How long a finished round's results are retried while no matchmaker answers (a restart takes seconds). */
@@ -48,7 +49,11 @@ export async function runGameCommand(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    game = await runGame(env, channel, { reporter: { retryForMs: PROCESS_REPORT_RETRY_MS, reportUrl: () => channel.reportUrl() } });
+    game = await runGame(env, channel, {
+      reporter: { retryForMs: PROCESS_REPORT_RETRY_MS, reportUrl: () => channel.reportUrl() },
+      // Its own process owns the socket: the process's exit closes it, however the game ends.
+      udpReads: process.env.HUDDLE_UDP_READS === 'wakes' && polledUdpSupport().ok && isIpLiteral(env.bindHost) ? 'wakes' : 'each',
+    });
   } catch (error) {
     // Socket errors carry no secrets; the launcher fails the game on `fatal`.
     const message = error instanceof Error ? `${error.name}: ${error.message}` : 'the game failed to start';

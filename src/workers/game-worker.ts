@@ -30,7 +30,8 @@ const channel: HostChannel = {
 };
 
 try {
-  await runGame(parseWorkerEnv(process.env), channel);
+  const udpFd = Number.isInteger(data.udpFd) && data.udpFd! >= 0 ? data.udpFd! : undefined;
+  await runGame(parseWorkerEnv(process.env), channel, udpFd === undefined ? {} : { udpReads: { fd: udpFd } });
 } catch (error) {
   // Messages from env parsing name the variable, never its value; socket errors carry no secrets.
   channel.post({ type: 'fatal', message: error instanceof Error ? `${error.name}: ${error.message}` : 'worker failed to start' });

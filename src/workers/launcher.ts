@@ -18,6 +18,7 @@ import type { ChannelHub } from './channel-hub.ts';
 import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv, type GameWorkerData, type WorkerEnv } from './worker-env.ts';
 import { compileSodiumModule } from '../protocol/crypto/sodium.ts';
+import { bindUdpFd, closeUdpFd, isIpLiteral, polledUdpSupport } from '../protocol/transport/udp-polled.ts';
 
 export interface LaunchSpec {
   /** The worker's whole environment, secrets included. */
@@ -147,6 +148,13 @@ export interface BunWorkerLauncherOptions {
   stopGraceMs?: number;
   /** If `close` has not come this long after terminate(), report the exit anyway (the port may still be held). */
   closeBackstopMs?: number;
+  /**
+   * `wakes` (the default for the game worker's own entry): the launcher binds each game's UDP port and hands the
+   * descriptor to the worker, which reads it at its loop's wakes; the launcher closes it once the worker is gone.
+   * `each`: the worker binds its own Bun socket, called back per datagram. Where reading at wakes is not available
+   * (not Linux), `wakes` means `each`, and `udpReadsFallback` says why.
+   */
+  udpReads?: 'each' | 'wakes';
 }
 
 export class BunWorkerLauncher implements GameLauncher {
@@ -166,10 +174,19 @@ export class BunWorkerLauncher implements GameLauncher {
   private sodium: WebAssembly.Module | undefined;
   /** Settles once the module is made (undefined if it could not be): workers launched after it get it. */
   readonly sodiumReady: Promise<WebAssembly.Module | undefined>;
+  /** How the games read their UDP ports, as asked and available here. */
+  readonly udpReads: 'each' | 'wakes';
+  /** Why `wakes` was asked but the games read `each`; undefined otherwise. */
+  readonly udpReadsFallback: string | undefined;
 
   constructor(options: BunWorkerLauncherOptions = {}) {
     this.entry = options.entry ?? GAME_WORKER_ENTRY;
     this.warm = options.warm ?? options.entry === undefined;
+    // Another entry (a test's fixture) binds its own port unless it says it reads the launcher's descriptor.
+    const asked = options.udpReads ?? (options.entry === undefined ? 'wakes' : 'each');
+    const support = asked === 'wakes' ? polledUdpSupport() : ({ ok: true } as const);
+    this.udpReads = support.ok ? asked : 'each';
+    this.udpReadsFallback = support.ok ? undefined : support.why;
     this.stopGraceMs = options.stopGraceMs ?? 2000;
     this.closeBackstopMs = options.closeBackstopMs ?? 10000;
     this.sodiumReady = compileSodiumModule().then(
@@ -179,7 +196,7 @@ export class BunWorkerLauncher implements GameLauncher {
   }
 
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
-    return new SupervisedWorker(this.entry, spec, onEvent, this.stopGraceMs, this.closeBackstopMs, this.sodium);
+    return new SupervisedWorker(this.entry, spec, onEvent, this.stopGraceMs, this.closeBackstopMs, this.sodium, this.udpReads === 'wakes' && isIpLiteral(spec.env.bindHost));
   }
 }
 
@@ -194,12 +211,22 @@ class SupervisedWorker implements GameHandle {
     stopGraceMs: number,
     closeBackstopMs: number,
     sodium: WebAssembly.Module | undefined,
+    bindHere: boolean,
   ) {
+    // Bound here, the port is ours: a worker that is terminated mid-tick cannot leave it bound, since the
+    // descriptor is closed on the worker's `close`, before `exit` says the port is free. A taken port throws
+    // (UdpBindError, EADDRINUSE), which the registry answers as a failed start.
+    const udpFd = bindHere ? bindUdpFd(spec.env.bindHost, spec.env.port) : undefined;
     // The env option replaces the worker's environment entirely: it sees only the contract, secrets included,
     // and they never appear in argv or on the message channel.
-    // workerData carries only the compiled libsodium module (code, no secret).
-    const workerData: GameWorkerData = sodium ? { sodium } : {};
-    this.worker = new Worker(entry, { env: encodeWorkerEnv(spec.env), smol: true, workerData } as WorkerOptions);
+    // workerData carries only the compiled libsodium module (code, no secret) and the socket's descriptor.
+    const workerData: GameWorkerData = { ...(sodium ? { sodium } : {}), ...(udpFd !== undefined ? { udpFd } : {}) };
+    try {
+      this.worker = new Worker(entry, { env: encodeWorkerEnv(spec.env), smol: true, workerData } as WorkerOptions);
+    } catch (error) {
+      if (udpFd !== undefined) closeUdpFd(udpFd);
+      throw error;
+    }
     this.supervisor = new Supervisor(
       {
         port: spec.env.port,
@@ -225,7 +252,10 @@ class SupervisedWorker implements GameHandle {
       event.preventDefault?.();
       this.supervisor.fail('crashed', `worker error: ${event.message || 'unknown error'}`);
     });
-    this.worker.addEventListener('close', () => this.supervisor.gone());
+    this.worker.addEventListener('close', () => {
+      if (udpFd !== undefined) closeUdpFd(udpFd);
+      this.supervisor.gone();
+    });
   }
 
   stop(reason: string, graceMs?: number): void {

@@ -30,6 +30,8 @@ export interface ProcessLauncherOptions {
   stopGraceMs?: number;
   /** If the process is not gone this long after SIGKILL, report the exit anyway. */
   closeBackstopMs?: number;
+  /** Passed as HUDDLE_UDP_READS: how the game reads its UDP port (game-main.ts); absent, it is called back per datagram. */
+  udpReads?: 'wakes' | 'each';
   /** How often an adopted process (not our child: no exit event) is checked for being alive. */
   pollMs?: number;
 }
@@ -64,6 +66,7 @@ export class ProcessLauncher implements GameLauncher {
         env: {
           ...encodeWorkerEnv(spec.env),
           ...(this.options.locatorFile ? { HUDDLE_MATCHMAKER_LOCATOR: this.options.locatorFile } : {}),
+          ...(this.options.udpReads ? { HUDDLE_UDP_READS: this.options.udpReads } : {}),
           ...jscEnvironment(process.env),
         },
         stdin: 'ignore',

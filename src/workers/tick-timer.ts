@@ -128,6 +128,11 @@ export class TickTimer {
     this.datagrams++;
   }
 
+  /** Datagrams read and handled inside the current wake (a socket read at wakes): their time is already its work. */
+  datagramsRead(count: number): void {
+    this.datagrams += count;
+  }
+
   /** Summarises and resets (the schedule goes on); undefined when no tick ran since the last call. */
   take(): TickStats | undefined {
     if (this.lateness.count === 0) return undefined;

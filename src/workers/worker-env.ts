@@ -29,6 +29,7 @@
  * A `huddle game` process (the process launcher) may also get, optionally:
  *
  * | HUDDLE_MATCHMAKER_LOCATOR   | a file naming the matchmaker's current report base (its address may change between starts) |
+ * | HUDDLE_UDP_READS            | `wakes`: read the UDP port at the loop's wakes where possible (udp-polled.ts); else each datagram calls back |
  */
 export interface WorkerEnv {
   gameId: string;
@@ -78,7 +79,7 @@ export type WorkerEnvName = (typeof WORKER_ENV_NAMES)[number];
 export const OPTIONAL_WORKER_ENV_NAMES = ['HUDDLE_STANDBY'] as const;
 
 /** Names only a `huddle game` process may get besides the contract; never a secret. */
-export const PROCESS_ENV_NAMES = ['HUDDLE_MATCHMAKER_LOCATOR'] as const;
+export const PROCESS_ENV_NAMES = ['HUDDLE_MATCHMAKER_LOCATOR', 'HUDDLE_UDP_READS'] as const;
 
 export const PRIVATE_KEY_BYTES = 32;
 export const REPORT_TOKEN_BYTES = 32;
@@ -183,4 +184,9 @@ export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>
 export interface GameWorkerData {
   /** libsodium, compiled once by the launcher: the worker instantiates it instead of compiling it again. */
   sodium?: WebAssembly.Module;
+  /**
+   * The game's UDP socket, bound by the launcher (`--udp-reads wakes`), which closes it once the worker is gone: the
+   * game reads it at its loop's wakes (udp-polled.ts) and never closes it. Absent: the game binds its own port.
+   */
+  udpFd?: number;
 }

@@ -17,6 +17,9 @@ describe('parseConfig', () => {
   test('launcher, stop behaviour and cluster settings are checked', () => {
     expect(ok(['--launcher', 'process']).launcher).toBe('process');
     expect(error(['--launcher', 'thread'])).toContain('expected worker or process');
+    expect(ok(['--udp-reads', 'each']).udpReads).toBe('each');
+    expect(ok([], { HUDDLE_UDP_READS: 'each' }).udpReads).toBe('each');
+    expect(error(['--udp-reads', 'sometimes'])).toContain('expected wakes or each');
     expect(error(['--on-stop', 'detach'])).toContain('--on-stop detach needs --launcher process');
     expect(ok(['--on-stop', 'detach', '--launcher', 'process']).onStop).toBe('detach');
     expect(ok([], { HUDDLE_REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
@@ -60,6 +63,7 @@ describe('parseConfig', () => {
       trustProxy: [],
       maxConnectionsPerAddress: 256,
       launcher: 'worker',
+      udpReads: 'wakes',
       onStop: 'auto',
       redisUrl: undefined,
       nodeUrl: undefined,

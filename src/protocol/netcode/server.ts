@@ -85,8 +85,11 @@ export interface NetcodeServerEvents {
   takeover?(existing: ConnectedClient): boolean;
   onConnect?(client: ConnectedClient): void;
   onDisconnect?(client: ConnectedClient, reason: DisconnectReason): void;
-  /** A payload from a connected client. The view is only valid during the call: copy it to keep it. */
-  onPayload?(clientIndex: number, payload: Uint8Array): void;
+  /**
+   * A payload from a connected client, with the `now` its datagram was given to `receive` with (when it arrived).
+   * The view is only valid during the call: copy it to keep it.
+   */
+  onPayload?(clientIndex: number, payload: Uint8Array, now: number): void;
 }
 
 interface Slot extends ConnectedClient {
@@ -221,7 +224,7 @@ export class NetcodeServer {
         slot.lastReceiveTime = now;
         if (packet.type === PacketType.ConnectionDisconnect) return this.drop(slot, 'client-disconnected', false, now);
         slot.confirmed = true;
-        if (packet.type === PacketType.ConnectionPayload) this.events.onPayload?.(slot.clientIndex, packet.payload);
+        if (packet.type === PacketType.ConnectionPayload) this.events.onPayload?.(slot.clientIndex, packet.payload, now);
         return;
       default:
         return this.count('not-connected');
