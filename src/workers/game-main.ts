@@ -24,11 +24,13 @@ import type { DatagramTransport } from '../protocol/transport/transport.ts';
 
 const TICK_HZ = 30;
 /**
- * Reading at wakes: while datagrams came in the last half second, the loop wakes at least this often to read them,
- * even with nobody connected yet (a handshake's steps would otherwise wait for an idle lobby's 10 Hz wake).
+ * Reading at wakes: while a handshake is under way (a valid connection request was answered), and for the first
+ * seconds of the lobby (its creator connects right after the create), the loop wakes at least this often even with
+ * nobody connected, so a handshake's steps do not each wait for an empty lobby's 10 Hz wake. Junk datagrams create
+ * no handshake, so they cannot keep a lobby awake.
  */
 const POLL_SECONDS = 1 / 30;
-const POLL_BUSY_SECONDS = 0.5;
+const POLL_AFTER_START_SECONDS = 2;
 
 /**
  * How the game reads its UDP port: `each`, Bun's socket calling back for every datagram (udp.ts); `wakes`, a socket
@@ -84,10 +86,23 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     }
   };
   const reads = options.udpReads ?? 'each';
+  let socketErrors = 0;
+  let lastSocketErrorLog = -Infinity;
   // Read at wakes, the datagrams are handled inside the tick (its work counts them); called back, each one is timed
   // on its own and counted into the next tick's work (tick-timer.ts).
   const polled =
-    reads === 'each' ? undefined : new PolledUdpSocket(reads === 'wakes' ? bindUdpFd(env.bindHost, env.port) : reads.fd, { owned: reads === 'wakes' });
+    reads === 'each'
+      ? undefined
+      : new PolledUdpSocket(reads === 'wakes' ? bindUdpFd(env.bindHost, env.port) : reads.fd, {
+          owned: reads === 'wakes',
+          // A socket that stops working would leave the game deaf: say so, at most once a minute.
+          onError: (error) => {
+            socketErrors++;
+            if (now() - lastSocketErrorLog < 60) return;
+            lastSocketErrorLog = now();
+            log('udp_error', { count: socketErrors, why: error.message.slice(0, 120) });
+          },
+        });
   const socket: DatagramTransport =
     polled ??
     (await openUdpTransport({
@@ -99,7 +114,7 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
         tickTimer.datagramEnded(performance.now());
       },
     }));
-  let lastDatagramAt = -Infinity;
+  let loopStartedAt: number | undefined;
 
   // One handler for the game's life: before the lobby opens (a warm game waiting for `begin`) and after.
   let onShutdown: (reason: string) => void = () => {};
@@ -210,9 +225,9 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     const t = (epochMinusPerf + due) / 1000;
     if (polled) {
       // Each datagram at the time it arrived (the kernel's stamp), not the wake's: its ack's hold counts from then.
-      const read = polled.drain((data, host, port, ageSeconds) => onDatagram(data, host, port, now() - ageSeconds));
+      const drainedAt = now();
+      const read = polled.drain((data, host, port, ageSeconds) => onDatagram(data, host, port, drainedAt - ageSeconds));
       tickTimer.datagramsRead(read);
-      if (read > 0) lastDatagramAt = t;
     }
     if (ended) return void tickTimer.tickEnded(performance.now());
     server?.update(t);
@@ -220,7 +235,8 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
     tickTimer.tickEnded(performance.now());
     if (ended) return;
     let next = session.nextDueAt(t);
-    if (polled && t - lastDatagramAt < POLL_BUSY_SECONDS) next = Math.min(next, t + POLL_SECONDS);
+    loopStartedAt ??= t;
+    if (polled && ((server?.numPendingMappings ?? 0) > 0 || t - loopStartedAt < POLL_AFTER_START_SECONDS)) next = Math.min(next, t + POLL_SECONDS);
     // Never due again at the very time just run (that would spin without moving the game's clock): at the
     // soonest 1 ms on, when the round is behind and catching up.
     tickTimer.schedule(Math.max(next, t + 0.001) * 1000 - epochMinusPerf);

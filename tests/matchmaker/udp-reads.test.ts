@@ -19,10 +19,11 @@ afterEach(async () => {
   }
 });
 
-async function launch(launcher: BunWorkerLauncher) {
+async function launch(launcher: BunWorkerLauncher, heartbeatIntervalMs?: number) {
   const port = await freeUdpPort();
   const events: LauncherEvent[] = [];
-  const handle = launcher.launch({ env: testWorkerEnv(port), startTimeoutMs: 5000, heartbeatTimeoutMs: 2000 }, (event) => events.push(event));
+  const env = testWorkerEnv(port, heartbeatIntervalMs ? { heartbeatIntervalMs } : {});
+  const handle = launcher.launch({ env, startTimeoutMs: 5000, heartbeatTimeoutMs: Math.max(2000, (heartbeatIntervalMs ?? 0) * 4) }, (event) => events.push(event));
   running.push({ handle, events });
   return {
     port,
@@ -58,6 +59,26 @@ describe.skipIf(!polledUdpSupport().ok)('the worker launcher with --udp-reads wa
     expect(run.exit()?.cause).toBe('exiting');
     expect(await portIsFree(run.port)).toBe(true);
   });
+
+  test('an empty lobby wakes 30 times a second in its first 2 s, then 10, and junk datagrams do not keep it awake', async () => {
+    const run = await launch(launcher, 1000);
+    const beats = () => run.events.filter((e): e is Extract<LauncherEvent, { type: 'heartbeat' }> => e.type === 'heartbeat' && e.tick !== undefined);
+    await waitFor(() => beats().length >= 1, 5000, 'the first second of the loop');
+    // The first full second: fast wakes for the creator's handshake (30 Hz, less a few on a loaded machine).
+    expect(beats()[0]!.tick!.ticks).toBeGreaterThanOrEqual(20);
+    await waitFor(() => beats().length >= 3, 5000, 'past the first 2 s');
+    // Junk all through the next second: read and dropped, but it starts no handshake, so the lobby stays at 10 Hz.
+    const seen = beats().length;
+    const junk = setInterval(() => void sendJunk(run.port, 2), 50);
+    try {
+      await waitFor(() => beats().length >= seen + 2, 5000, 'a second of junk');
+    } finally {
+      clearInterval(junk);
+    }
+    const last = beats().at(-1)!.tick!;
+    expect(last.datagrams).toBeGreaterThan(0);
+    expect(last.ticks).toBeLessThanOrEqual(14);
+  }, 15_000);
 
   test('a worker terminated without a word still frees its port by the time exit is reported', async () => {
     const run = await launch(launcher);

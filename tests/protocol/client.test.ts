@@ -181,14 +181,23 @@ describe('netcode client state machine', () => {
   test('payloads flow both ways once connected and keep-alives keep an idle link up', () => {
     const toServer: string[] = [];
     const toClient: string[] = [];
-    const server = makeServer(network, { onPayload: (_i, p) => toServer.push(new TextDecoder().decode(p)) });
+    const receivedAt: number[] = [];
+    const server = makeServer(network, {
+      onPayload: (_i, p, at) => {
+        toServer.push(new TextDecoder().decode(p));
+        receivedAt.push(at);
+      },
+    });
     const client: NetcodeClient = makeClient(network, 50000, { onPayload: (p) => toClient.push(new TextDecoder().decode(p)) });
     client.connect(makeToken({ now: T0, timeoutSeconds: 2 }), T0);
     network.flush();
     client.sendPayload(new TextEncoder().encode('ping'), T0);
     server.sendPayload(0, new TextEncoder().encode('pong'), T0);
+    // The payload's time is the one its datagram was received with (a game reading at wakes gives its arrival).
+    clock.now = T0 + 0.25;
     network.flush();
     expect(toServer).toEqual(['ping']);
+    expect(receivedAt).toEqual([T0 + 0.25]);
     expect(toClient).toEqual(['pong']);
     for (let t = T0; t < T0 + 10; t += 0.1) {
       clock.now = t;

@@ -123,7 +123,7 @@ describe.skipIf(!supported)('PolledUdpSocket (reads at wakes)', () => {
     expect(rest.map((r) => r.text)).toEqual(['m4', 'm5', 'm6', 'm7', 'm8', 'm9']);
   });
 
-  test('a datagram longer than the buffer is dropped whole, not cut; a refused send does not stop the reads', async () => {
+  test('a datagram longer than the buffer is dropped whole, not cut; a send to a closed port reports nothing and stops no reads', async () => {
     const socket = polled('127.0.0.1');
     const from = await peer('127.0.0.1');
     from.socket.send(new Uint8Array(3000).fill(65), socket.localPort, '127.0.0.1');
@@ -132,7 +132,8 @@ describe.skipIf(!supported)('PolledUdpSocket (reads at wakes)', () => {
     const got: string[] = [];
     expect(socket.drain((data) => got.push(Buffer.from(data).toString()))).toBe(2);
     expect(got).toEqual(['after']);
-    // A send to a closed port comes back as ICMP "port unreachable", a pending error on the socket.
+    // A send to a closed port comes back as ICMP "port unreachable"; an unconnected socket without IP_RECVERR is not
+    // told, so nothing is reported and the reads go on (Bun's own socket would surface it as ECONNREFUSED).
     const closedPort = await freeUdpPort();
     const errors: string[] = [];
     const reporting = new PolledUdpSocket(bindUdpFd('127.0.0.1', 0), { owned: true, onError: (e) => errors.push(e.message) });
@@ -142,7 +143,7 @@ describe.skipIf(!supported)('PolledUdpSocket (reads at wakes)', () => {
     from.socket.send('still here', reporting.localPort, '127.0.0.1');
     const later = await drainAll(reporting, 1);
     expect(later.map((l) => l.text)).toEqual(['still here']);
-    expect(errors.every((e) => e.includes('ECONNREFUSED') || e.includes('errno 111'))).toBe(true);
+    expect(errors).toEqual([]);
   });
 
   test('binding: a taken port is UdpBindError naming EADDRINUSE; only IP literals; the owner closes the descriptor', async () => {

@@ -24,6 +24,8 @@ const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 /** recvfrom then returns a datagram's real length, so one longer than the buffer is known and dropped, not cut. */
 const MSG_TRUNC = 0x20;
+/** In recvmsg's flags: the control buffer was too small, so what it holds is cut short. */
+const MSG_CTRUNC = 0x08;
 const EAGAIN = 11;
 const EINTR = 4;
 const SOL_SOCKET = 1;
@@ -188,9 +190,12 @@ export class PolledUdpSocket implements DatagramTransport {
   readonly localPort: number;
   private readonly c: Libc;
   private closed = false;
-  private readonly buffer = new Uint8Array(RECEIVE_BYTES);
+  // Every array whose address is kept (and handed to the kernel at each call) sits on an ArrayBuffer made for it:
+  // JSC may move a small typed array's storage the first time its buffer is asked for, which would leave a kept
+  // pointer aimed at freed memory. An explicit ArrayBuffer's storage never moves.
+  private readonly buffer = new Uint8Array(new ArrayBuffer(RECEIVE_BYTES));
   private readonly bufferPtr = ptr(this.buffer);
-  private readonly from = new Uint8Array(SOCKADDR_IN6_BYTES);
+  private readonly from = new Uint8Array(new ArrayBuffer(SOCKADDR_IN6_BYTES));
   private readonly fromView = new DataView(this.from.buffer);
   private readonly fromPtr = ptr(this.from);
   /** recvmsg's header, its one iovec and its control buffer, laid out once (x86-64 and arm64 Linux; musl alike). */
@@ -198,9 +203,9 @@ export class PolledUdpSocket implements DatagramTransport {
   private readonly headerPtr = ptr(this.header);
   private readonly control = new DataView(new ArrayBuffer(CONTROL_BYTES));
   private readonly iov = new DataView(new ArrayBuffer(16));
-  private readonly clock = new BigInt64Array(2);
+  private readonly clock = new BigInt64Array(new ArrayBuffer(16));
   private readonly clockPtr = ptr(this.clock);
-  private readonly to = new Uint8Array(SOCKADDR_IN6_BYTES);
+  private readonly to = new Uint8Array(new ArrayBuffer(SOCKADDR_IN6_BYTES));
   private readonly toView = new DataView(this.to.buffer);
   private readonly toPtr = ptr(this.to);
   /** IPv4 peers' host strings by their address as a u32; IPv6 ones are formatted each time. */
@@ -241,8 +246,8 @@ export class PolledUdpSocket implements DatagramTransport {
       if (length < 0) {
         const code = errno(c);
         if (code === EAGAIN) break;
-        // A pending ICMP error (ECONNREFUSED: a peer's port closed) is reported once and cleared: read on. Anything
-        // else a few times in a row ends this drain, so a broken socket cannot spin the loop.
+        // An unconnected socket without IP_RECVERR is not told of ICMP errors, so this is rare (EINTR, or a socket
+        // that broke): read on a few times, then end this drain, so a broken socket cannot spin the loop.
         if (code !== EINTR) this.options.onError?.(new Error(`UDP receive failed (${errnoName(code)})`));
         if (++errors >= 4) break;
         continue;
@@ -285,8 +290,9 @@ export class PolledUdpSocket implements DatagramTransport {
   private ageSeconds(nowUs: number): number {
     const control = this.control;
     const length = Number(this.header.getBigUint64(40, true));
-    // One control message is asked for; look at the first only.
-    if (length < 32 || control.getInt32(8, true) !== SOL_SOCKET || control.getInt32(12, true) !== SO_TIMESTAMP) return 0;
+    // One control message is asked for; look at the first only, whole (its own length) and not cut short.
+    if (length < 32 || (this.header.getInt32(48, true) & MSG_CTRUNC) !== 0) return 0;
+    if (Number(control.getBigUint64(0, true)) < 32 || control.getInt32(8, true) !== SOL_SOCKET || control.getInt32(12, true) !== SO_TIMESTAMP) return 0;
     const stampUs = Number(control.getBigInt64(16, true)) * 1e6 + Number(control.getBigInt64(24, true));
     const age = (nowUs - stampUs) / 1e6;
     return age > 0 && age <= MAX_AGE_SECONDS ? age : 0;
