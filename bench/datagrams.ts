@@ -38,30 +38,11 @@ const { values: flags } = benchArgs({
 });
 
 const UDP_MODULE = new URL('../src/protocol/transport/udp.ts', import.meta.url).pathname;
-// The Bun receiver: nothing loaded but the product's UDP adapter.
-const BUN_CHILD = `
-import { openUdpTransport } from ${JSON.stringify(UDP_MODULE)};
-const [port, seconds] = process.argv.slice(-2).map(Number);
-let received = -1;
-let before, started;
-const finish = () => {
-  const used = process.cpuUsage(before);
-  console.log(JSON.stringify({ received, cpuUs: used.user + used.system, seconds: (performance.now() - started) / 1000 }));
-  process.exit(0);
-};
-await openUdpTransport({ hostname: '127.0.0.1', port, onDatagram: () => {
-  // The first datagram starts the window and is not counted, as in the C peer.
-  if (++received === 0) { before = process.cpuUsage(); started = performance.now(); setTimeout(finish, seconds * 1000); }
-} });
-console.log(JSON.stringify({ ready: true }));
-`;
-
 const POLLED_MODULE = new URL('../src/protocol/transport/udp-polled.ts', import.meta.url).pathname;
-// The same, reading at 40 wakes a second with the product's polled socket (--udp-reads wakes), as a game does.
-const BUN_TICK_CHILD = `
-import { bindUdpFd, PolledUdpSocket } from ${JSON.stringify(POLLED_MODULE)};
-const [port, seconds] = process.argv.slice(-2).map(Number);
-const socket = new PolledUdpSocket(bindUdpFd('127.0.0.1', port), { owned: true });
+// The Bun receiver, nothing loaded but one of the product's UDP adapters: \`each\`, called back per datagram (udp.ts);
+// \`wakes\`, the polled socket read at 40 wakes a second (udp-polled.ts, --udp-reads wakes), as a game does.
+const BUN_CHILD = `
+const [mode, port, seconds] = process.argv.slice(-3).map((a, i) => (i === 0 ? a : Number(a)));
 let received = -1;
 let before, started;
 const finish = () => {
@@ -70,9 +51,17 @@ const finish = () => {
   process.exit(0);
 };
 const onDatagram = () => {
+  // The first datagram starts the window and is not counted, as in the C peer.
   if (++received === 0) { before = process.cpuUsage(); started = performance.now(); setTimeout(finish, seconds * 1000); }
 };
-setInterval(() => socket.drain(onDatagram), 25);
+if (mode === 'wakes') {
+  const { bindUdpFd, PolledUdpSocket } = await import(${JSON.stringify(POLLED_MODULE)});
+  const socket = new PolledUdpSocket(bindUdpFd('127.0.0.1', port), { owned: true });
+  setInterval(() => socket.drain(onDatagram), 25);
+} else {
+  const { openUdpTransport } = await import(${JSON.stringify(UDP_MODULE)});
+  await openUdpTransport({ hostname: '127.0.0.1', port, onDatagram });
+}
 console.log(JSON.stringify({ ready: true }));
 `;
 
@@ -125,8 +114,6 @@ if (cc.status !== 0) {
 }
 const script = join(dir, 'receiver.ts');
 await Bun.write(script, BUN_CHILD);
-const tickScript = join(dir, 'receiver-tick.ts');
-await Bun.write(tickScript, BUN_TICK_CHILD);
 
 console.log(`${new Date().toISOString()} · ${flags.runs} runs × ${flags.seconds} s per rate and receiver · ${flags.size} B · load ${(await Bun.file('/proc/loadavg').text()).trim()}`);
 console.log(
@@ -140,10 +127,8 @@ try {
       for (const side of ['bun', 'bunTick', 'c', 'cTick'] as const) {
         const port = await freeUdpPort();
         const receiver =
-          side === 'bun'
-            ? [process.execPath, script, String(port), String(flags.seconds)]
-            : side === 'bunTick'
-              ? [process.execPath, tickScript, String(port), String(flags.seconds)]
+          side === 'bun' || side === 'bunTick'
+            ? [process.execPath, script, side === 'bun' ? 'each' : 'wakes', String(port), String(flags.seconds)]
             : side === 'c'
               ? [cBinary, 'recv', String(port), String(flags.seconds)]
               : [cBinary, 'tick', String(port), String(flags.seconds), '40'];

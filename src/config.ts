@@ -5,7 +5,7 @@
  */
 import { parseCidrList } from './matchmaker/edge/cidr.ts';
 import { parsePublicUrl } from './matchmaker/edge/public-url.ts';
-import { parseAddress } from './protocol/netcode/address.ts';
+import { isIpLiteral } from './protocol/netcode/address.ts';
 
 export type LogFormat = 'auto' | 'json' | 'text';
 
@@ -129,12 +129,7 @@ function adminToken(text: string): string | SettingError {
 
 function ipLiteral(text: string): string | SettingError {
   const host = text.trim();
-  try {
-    parseAddress(host.includes(':') ? `[${host}]:1` : `${host}:1`);
-    return host;
-  } catch {
-    return new SettingError('must be an IPv4 or IPv6 address (connect tokens carry addresses, not host names)');
-  }
+  return isIpLiteral(host) ? host : new SettingError('must be an IPv4 or IPv6 address (connect tokens carry addresses, not host names)');
 }
 
 function portRange(text: string): Config['gamePorts'] | SettingError {

@@ -8,7 +8,8 @@
  */
 import { runGame } from './game-main.ts';
 import { ProcessChannel } from './process-channel.ts';
-import { isIpLiteral, polledUdpSupport } from '../protocol/transport/udp-polled.ts';
+import { isIpLiteral } from '../protocol/netcode/address.ts';
+import { polledUdpSupport } from '../protocol/transport/udp-polled.ts';
 import { parseWorkerEnv, WorkerEnvError } from './worker-env.ts';
 
 /** How long a finished round's results are retried while no matchmaker answers (a restart takes seconds). */

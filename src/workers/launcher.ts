@@ -18,7 +18,8 @@ import type { ChannelHub } from './channel-hub.ts';
 import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv, type GameWorkerData, type WorkerEnv } from './worker-env.ts';
 import { compileSodiumModule } from '../protocol/crypto/sodium.ts';
-import { bindUdpFd, closeUdpFd, isIpLiteral, polledUdpSupport } from '../protocol/transport/udp-polled.ts';
+import { isIpLiteral } from '../protocol/netcode/address.ts';
+import { bindUdpFd, closeUdpFd, polledUdpSupport } from '../protocol/transport/udp-polled.ts';
 
 export interface LaunchSpec {
   /** The worker's whole environment, secrets included. */

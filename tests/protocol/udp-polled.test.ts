@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import type { udp } from 'bun';
 import { AddressParseError } from '../../src/protocol/netcode/address.ts';
-import { bindUdpFd, closeUdpFd, DRAIN_LIMIT, isIpLiteral, PolledUdpSocket, polledUdpSupport, UdpBindError, udpFdPort } from '../../src/protocol/transport/udp-polled.ts';
+import { isIpLiteral } from '../../src/protocol/netcode/address.ts';
+import { bindUdpFd, closeUdpFd, DRAIN_LIMIT, PolledUdpSocket, polledUdpSupport, UdpBindError, udpFdPort } from '../../src/protocol/transport/udp-polled.ts';
 import { freeUdpPort } from '../matchmaker/support/env.ts';
 
 const supported = polledUdpSupport().ok;

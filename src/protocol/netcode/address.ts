@@ -64,6 +64,12 @@ export function addressFromParts(host: string, port: number): Address {
 }
 
 /** Canonical text (RFC 5952 for IPv6), so it doubles as a map key for an address. */
+/** Whether `host` (no brackets, no port) is an IPv4 or IPv6 literal rather than a name. */
+export function isIpLiteral(host: string): boolean {
+  return parseIpv4(host) !== null || parseIpv6(host) !== null;
+}
+
+/** Canonical text (RFC 5952 for IPv6), so it doubles as a map key for an address. */
 export function formatAddress(address: Address): string {
   if (address.family === 'ipv4') return `${address.octets.join('.')}:${address.port}`;
   return `[${formatIpv6(address.groups)}]:${address.port}`;
@@ -169,7 +175,8 @@ function parseIpv6Groups(text: string): number[] | null {
   return groups;
 }
 
-function formatIpv6(groups: readonly number[]): string {
+/** An IPv6 address's text without brackets (RFC 5952; IPv4-mapped ones dotted), as sockets report a peer. */
+export function formatIpv6(groups: readonly number[]): string {
   // IPv4-mapped addresses (what dual-stack sockets report for IPv4 peers) keep their dotted form.
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     const hi = groups[6] as number;

@@ -13,7 +13,7 @@
  * cannot leave its port bound behind it. A `huddle game` process binds its own, and its exit closes it.
  */
 import { dlopen, FFIType, ptr, read } from 'bun:ffi';
-import { addressFromParts, compressIpv6Groups } from '../netcode/address.ts';
+import { addressFromParts, formatIpv6 } from '../netcode/address.ts';
 import type { DatagramTransport } from './transport.ts';
 
 const AF_INET = 2;
@@ -100,16 +100,6 @@ function libc(): Libc {
 
 function errno(c: Libc): number {
   return read.i32(c.__errno_location()!, 0);
-}
-
-/** Whether `host` is an IP literal, which is all `bindUdpFd` binds (a name is left to Bun's socket, which resolves it). */
-export function isIpLiteral(host: string): boolean {
-  try {
-    addressFromParts(host, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class UdpBindError extends Error {
@@ -319,10 +309,7 @@ export class PolledUdpSocket implements DatagramTransport {
     const groups: number[] = [];
     for (let i = 0; i < 8; i++) groups.push(view.getUint16(8 + i * 2, false));
     // IPv4-mapped addresses (IPv4 peers of a dual-stack socket) keep their dotted form, as Bun reports them.
-    const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-    const host = mapped
-      ? `::ffff:${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`
-      : compressIpv6Groups(groups);
+    const host = formatIpv6(groups);
     if (!this.addresses.has(host)) {
       const address = this.from.slice(0, SOCKADDR_IN6_BYTES);
       address[2] = address[3] = 0;
