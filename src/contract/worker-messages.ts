@@ -97,7 +97,7 @@ export type TickDurations = Static<typeof TickDurations>;
 /** The game loop's health since the previous heartbeat (src/workers/tick-timer.ts says how each is taken). */
 export const TickStats = Type.Object(
   {
-    /** Wakes of the game loop (its steps and snapshots, or its 10 Hz idle updates); the name predates them. */
+    /** Wakes of the game loop (a round's snapshots, each running the steps due; its 30 Hz or 10 Hz updates otherwise); the name predates them. */
     ticks: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
     /** Tick periods given up after a wake started more than 5 periods late (a stall). */
     missed: Type.Integer({ minimum: 0, maximum: 1_000_000 }),

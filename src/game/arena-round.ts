@@ -1,5 +1,6 @@
 /**
- * The arena as a round of the session: the deterministic world stepped at a fixed 30 Hz, each connected
+ * The arena as a round of the session: the deterministic world stepped at a fixed 30 Hz (the steps due run at
+ * each snapshot's wake: nextDueAt), each connected
  * player's inputs (unreliable, repeated) fed through an input buffer, and snapshots at an even 20 Hz (every 50 ms
  * on the round's own clock, not on 2 ticks of 3, which would space them 33 and 67 ms apart) to every player and
  * spectator, each of the world as its newest tick left it, as deltas against the last snapshot that receiver acknowledged (spectators send nothing, so they
@@ -30,6 +31,18 @@ const MAX_CATCH_UP_TICKS = 5;
  */
 const DUE_EPSILON_SECONDS = 1e-6;
 
+/** A round's setup, and where in each 50 ms its snapshots fall. */
+export interface ArenaSetup extends RoundSetup {
+  /**
+   * The snapshots' phase, as a fraction of their period: they fall at times t (on the session's clock, seconds
+   * since 1970) with t mod 50 ms = wakePhase × 50 ms. The games of one machine each get their own
+   * (game-main.ts: wakePhase of the game's port), so their wakes are spread over the period instead of meeting at
+   * random: a wake that falls while another game's runs on the same core waits for it, and a wake now carries 1 or
+   * 2 steps, a snapshot and 50 ms of datagrams. Default 0.
+   */
+  wakePhase?: number;
+}
+
 interface ArenaPlayer {
   readonly seat: number;
   readonly name: string;
@@ -58,9 +71,13 @@ export class ArenaRound implements Round {
   private snapshotClock = 0;
   private snapshotTick = -1;
   private begun = false;
+  private readonly wakePhase: number;
 
-  constructor(setup: RoundSetup, seed: number = crypto.getRandomValues(new Uint32Array(1))[0] as number) {
+  constructor(setup: ArenaSetup, seed: number = crypto.getRandomValues(new Uint32Array(1))[0] as number) {
     this.roundTicks = Math.round(setup.roundSeconds * TICKS_PER_SECOND);
+    const phase = setup.wakePhase ?? 0;
+    if (!(phase >= 0 && phase < 1)) throw new RangeError(`wakePhase must be in [0, 1), got ${phase}`);
+    this.wakePhase = phase;
     const countdownTicks = Math.round((setup.countdownSeconds ?? 0) * TICKS_PER_SECOND);
     this.world = new World({ seed, difficulty: setup.difficulty, countdownTicks, roundTicks: this.roundTicks });
     for (const p of setup.players) {
@@ -76,14 +93,24 @@ export class ArenaRound implements Round {
 
   begin(now: number): void {
     this.clock = now;
-    // The first snapshot is due with the first step.
-    this.snapshotClock = now + TICK_SECONDS - SNAPSHOT_SECONDS;
+    // The first snapshot is due at the first time on the round's phase from the first step on (so it shows a step).
+    const first = now + TICK_SECONDS;
+    const due = this.onPhaseAtOrBefore(first);
+    this.snapshotClock = (due < first - DUE_EPSILON_SECONDS ? due + SNAPSHOT_SECONDS : due) - SNAPSHOT_SECONDS;
     this.begun = true;
   }
 
+  /**
+   * The next snapshot's time: the loop wakes 20 times a second, and each wake first runs the world's steps due by
+   * then (1 or 2 of its 30 Hz ticks), then sends the snapshot of the newest one. Waking for the steps between
+   * snapshots too (40 wakes a second) would show players nothing sooner: what they see of a step is the snapshot
+   * that carries it, and that leaves at the same time either way. An input reaches the same step too, or an
+   * earlier one: a step run late has read everything that arrived before it ran (inputs are consumed in their own
+   * tick order, input.ts). A wake costs an idle Bun loop 0.16–0.22 ms here (BENCHMARKS.md, "Load", lever 2).
+   */
   nextDueAt(): number {
     if (!this.begun || this.world.isOver) return Infinity;
-    return Math.min(this.clock + TICK_SECONDS, this.snapshotClock + SNAPSHOT_SECONDS);
+    return this.snapshotClock + SNAPSHOT_SECONDS;
   }
 
   onCommand(): boolean {
@@ -151,7 +178,7 @@ export class ArenaRound implements Round {
     if (now - this.snapshotClock >= SNAPSHOT_SECONDS - DUE_EPSILON_SECONDS) {
       // Late by more than a snapshot interval (a stall): the schedule restarts from now instead of sending the
       // missed ones back to back, which would show nothing newer.
-      this.snapshotClock = now - this.snapshotClock >= 2 * SNAPSHOT_SECONDS ? now : this.snapshotClock + SNAPSHOT_SECONDS;
+      this.snapshotClock = now - this.snapshotClock >= 2 * SNAPSHOT_SECONDS ? this.onPhaseAtOrBefore(now) : this.snapshotClock + SNAPSHOT_SECONDS;
       // Nothing new since the last one (the world is over): nothing to send.
       if (this.world.tick !== this.snapshotTick) this.sendSnapshots(send);
     }
@@ -183,6 +210,15 @@ export class ArenaRound implements Round {
       return line;
     });
     return rankScores([...present, ...[...this.departed.values()].map((line) => ({ ...line }))]);
+  }
+
+  /** The latest time at or before `now` on the round's snapshot phase. */
+  private onPhaseAtOrBefore(now: number): number {
+    // By whole periods from the phase's offset, not `now % period` (0.05 has no exact double, and a remainder that
+    // comes out a hair under a period would put the time a whole period early).
+    const offset = this.wakePhase * SNAPSHOT_SECONDS;
+    const periods = Math.floor((now - offset) / SNAPSHOT_SECONDS + 1e-6);
+    return periods * SNAPSHOT_SECONDS + offset;
   }
 
   private step(): void {

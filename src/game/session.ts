@@ -111,8 +111,9 @@ const RESULTS_LINGER_SECONDS = 1.5;
 const LAST_WORDS_REPEATS = 3;
 /**
  * How often the session needs its update while anyone is connected and no round has anything due (the lobby, the
- * wait for the start's acknowledgement, the results' linger): what they send is answered (acknowledged) with the
- * next update, so this is the server's part of the round trip their ping shows, as it is in a round.
+ * wait for the start's acknowledgement, the results' linger): what they send (chat, a ready, a start) is passed on
+ * and answered with the next update, so this is how long a lobby keeps them waiting at most. (Pings do not count
+ * it: an ack says how long it was held. In a round the next snapshot, at most 50 ms away, carries the answers.)
  */
 export const CONNECTED_UPDATE_SECONDS = 1 / 30;
 /**
@@ -313,14 +314,18 @@ export class GameSession {
   }
 
   /**
-   * When the session next needs `update`, on its clock: when the round has a step or a snapshot due, else
+   * When the session next needs `update`, on its clock: when the round has something due (or its countdown ends), else
    * CONNECTED_UPDATE_SECONDS after `now` (IDLE_UPDATE_SECONDS with nobody connected). What arrives in between
    * (datagrams, the start's acknowledgement) is handled when it arrives; its answers go out with the next update.
    */
   nextDueAt(now: number): number {
-    const idle = now + (this.connections.size > 0 ? CONNECTED_UPDATE_SECONDS : IDLE_UPDATE_SECONDS);
-    if (this.round && (this.phaseValue === 'countdown' || this.phaseValue === 'playing')) return Math.min(idle, this.round.nextDueAt());
-    return idle;
+    if (this.round && (this.phaseValue === 'countdown' || this.phaseValue === 'playing')) {
+      // The round's own schedule (the arena's: its 20 Hz snapshots, each wake running the steps due) and the
+      // countdown's end; every packet a wake sends carries the acks owed, so players wait no longer for answers.
+      const due = this.round.nextDueAt();
+      if (due < Infinity) return this.phaseValue === 'countdown' && this.countdownEnds > now ? Math.min(due, this.countdownEnds) : due;
+    }
+    return now + (this.connections.size > 0 ? CONNECTED_UPDATE_SECONDS : IDLE_UPDATE_SECONDS);
   }
 
   update(now: number): void {

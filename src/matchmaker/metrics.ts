@@ -83,7 +83,7 @@ export class Metrics {
     for (const state of GAME_STATES) lines.push(`huddle_games{state="${state}"} ${live.gamesByState[state]}`);
     family('huddle_players_connected', 'gauge', 'Players connected to live games, as their workers report.');
     lines.push(`huddle_players_connected ${live.playersConnected}`);
-    family('huddle_game_tick_lateness_p99_seconds_max', 'gauge', 'The worst live game loop: how late its wakes started against their due times (30 Hz steps, 20 Hz snapshots), p99 over the last heartbeat interval.');
+    family('huddle_game_tick_lateness_p99_seconds_max', 'gauge', 'The worst live game loop: how late its wakes started against their due times (in a round its 20 Hz snapshots, each wake running the 30 Hz steps due), p99 over the last heartbeat interval.');
     lines.push(`huddle_game_tick_lateness_p99_seconds_max ${(live.worstTickLatenessP99Ms ?? 0) / 1000}`);
     family('huddle_game_tick_work_p99_seconds_max', 'gauge', "The worst live game loop: a tick's work (its update and the datagrams handled since the previous tick), p99 over the last heartbeat interval.");
     lines.push(`huddle_game_tick_work_p99_seconds_max ${(live.worstTickWorkP99Ms ?? 0) / 1000}`);

@@ -16,6 +16,7 @@ import { GameSession } from '../game/session.ts';
 import { sessionNetcodeEvents } from '../game/session-netcode.ts';
 import { createGameLink } from '../game/peer-link.ts';
 import { ArenaRound } from '../game/arena-round.ts';
+import { wakePhase } from './wake-phase.ts';
 import { parseAddress } from '../protocol/netcode/address.ts';
 import { NetcodeServer } from '../protocol/netcode/server.ts';
 import { openUdpTransport } from '../protocol/transport/udp.ts';
@@ -161,7 +162,9 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
       lobbyTimeoutSeconds: env.lobbyTimeoutSeconds,
       roundSeconds: env.roundSeconds,
       createLink: createGameLink,
-      createRound: (setup) => new ArenaRound(setup),
+      // Each game's snapshots on their own phase of the 50 ms period, from its port: the games of a machine take
+      // turns (wake-phase.ts).
+      createRound: (setup) => new ArenaRound({ ...setup, wakePhase: wakePhase(socket.localPort) }),
     },
     {
       sendPayload: (clientIndex, payload) => server?.sendPayload(clientIndex, payload, now()),
@@ -211,12 +214,13 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
 
   onShutdown = (reason) => session.shutdown(reason, now());
 
-  // The loop wakes when the game says something is due (session.nextDueAt): the round's steps at 30 Hz and its
-  // snapshots at an even 20 Hz, each on the round's own fixed schedule, so a late wake is measured as late and does
-  // not push the ones after it; 10 Hz while no round runs (an idle lobby has nothing to do 30 times a second).
-  // The game sees each wake at its due time, not the timer's: the arena then steps exactly once per tick (its
-  // 30 Hz world clock would otherwise take 0 steps on a wake that fires a hair early and 2 on the next) and its
-  // snapshots leave 50 ms apart. The wake's sends carry that time too, so a late wake adds its lateness to the
+  // The loop wakes when the game says something is due (session.nextDueAt): in a round its snapshots at an even
+  // 20 Hz on the round's own fixed schedule, each wake first running the 30 Hz steps due, so a late wake is
+  // measured as late and does not push the ones after it; 30 Hz with anyone connected and no round running, 10 Hz
+  // with nobody (an idle lobby has nothing to do 30 times a second).
+  // The game sees each wake at its due time, not the timer's: the arena then runs exactly the steps due by its
+  // snapshot (its 30 Hz world clock would otherwise take one step too few on a wake that fires a hair early and one
+  // too many on the next) and its snapshots leave 50 ms apart. The wake's sends carry that time too, so a late wake adds its lateness to the
   // round-trip times its links measure (a few ms at most when healthy).
   const tick = (): void => {
     tickTimeout = undefined;

@@ -74,10 +74,12 @@ describe('ArenaRound', () => {
   // As game-main runs it: seconds since 1970 (doubles ~0.24 µs apart there), each due time through the loop's
   // millisecond clock and back, which can hand it back a few of those short of what the round asked for.
   test.each([
-    ['a small clock', 10, (due: number) => due],
-    ['seconds since 1970 through a ms clock', 1_764_600_000.123, (due: number) => (EPOCH_MINUS_PERF + (due * 1000 - EPOCH_MINUS_PERF)) / 1000],
-  ])('driven at its own due times (%s): a step every 1/30 s, a snapshot every 50 ms, 40 wakes a second', (_name, start, viaLoop) => {
-    const round = new ArenaRound(setup(5), 42);
+    ['a small clock', 10, 0, (due: number) => due],
+    ['a small clock, phase 0.3', 10.01, 0.3, (due: number) => due],
+    ['seconds since 1970 through a ms clock', 1_764_600_000.123, 0, (due: number) => (EPOCH_MINUS_PERF + (due * 1000 - EPOCH_MINUS_PERF)) / 1000],
+    ['seconds since 1970 through a ms clock, phase 0.9', 1_764_600_000.123, 0.9, (due: number) => (EPOCH_MINUS_PERF + (due * 1000 - EPOCH_MINUS_PERF)) / 1000],
+  ])('driven at its own due times (%s): a snapshot every 50 ms on its phase, the 30 Hz steps due run at each, 20 wakes a second', (_name, start, wakePhase, viaLoop) => {
+    const round = new ArenaRound({ ...setup(5), wakePhase }, 42);
     const client = new ArenaClient();
     round.connect(0, 0);
     expect(round.nextDueAt()).toBe(Infinity); // not begun: nothing due
@@ -99,17 +101,28 @@ describe('ArenaRound', () => {
         snapshotTicks.push(client.latest!.tick);
       });
     }
-    expect(round.world.tick).toBe(Math.round((now - start) * 30));
+    // Every step due has run, none ahead of its time (to within the clock's rounding: at seconds since 1970 its
+    // doubles are ~0.24 µs apart, and the round adds a tick's length to its clock at every step).
+    expect(round.world.tick).toBe(Math.floor((now - start) * 30 + 0.001));
     const gaps = snapshotTimes.slice(1).map((t, i) => t - snapshotTimes[i]!);
     for (const gap of gaps) expect(gap).toBeCloseTo(0.05, 5);
-    // The first goes with the first step; each shows the newest tick, so consecutive ones are 1 or 2 ticks apart.
-    expect(snapshotTimes[0]).toBeCloseTo(start + 1 / 30, 5);
+    // The first is the first on the round's phase from the first step on; each shows the newest tick, so
+    // consecutive ones are 1 or 2 ticks apart.
+    const first = snapshotTimes[0]!;
+    expect(first).toBeGreaterThanOrEqual(start + 1 / 30 - 1e-6);
+    expect(first).toBeLessThan(start + 1 / 30 + 0.05);
+    for (const t of snapshotTimes) {
+      const periods = (t - wakePhase * 0.05) / 0.05;
+      expect(Math.abs(periods - Math.round(periods))).toBeLessThan(1e-4);
+    }
+    expect(snapshotTicks[0]).toBeGreaterThanOrEqual(1);
     const tickSteps = new Set(snapshotTicks.slice(1).map((t, i) => t - snapshotTicks[i]!));
     expect([...tickSteps].sort()).toEqual([1, 2]);
     expect(client.rejectedSnapshots).toBe(0);
-    // 30 steps and 20 snapshots a second, 10 of which fall between two steps.
-    expect(wakes / 2).toBeGreaterThanOrEqual(39);
-    expect(wakes / 2).toBeLessThanOrEqual(41);
+    // One wake per snapshot: 20 a second, each running the 1 or 2 steps due.
+    expect(wakes / 2).toBeGreaterThanOrEqual(19);
+    expect(wakes / 2).toBeLessThanOrEqual(21);
+    expect(snapshotTimes.length).toBe(wakes);
   });
 
   test('after a stall the snapshots restart from now instead of going out back to back', () => {
@@ -118,17 +131,31 @@ describe('ArenaRound', () => {
     const count = (_index: number, channel: number) => channel === Channel.Snapshot && snapshots++;
     round.connect(0, 0);
     round.begin(0);
-    round.update(1 / 30, count);
+    expect(round.nextDueAt()).toBeCloseTo(0.05, 9); // the first time on its phase (0) after the first step's
+    round.update(round.nextDueAt(), count);
     expect(snapshots).toBe(1);
     round.update(2, count); // 2 s late: 5 catch-up steps, then the clock slips to now
     expect(snapshots).toBe(2);
-    // Next: a step a tick after now, a snapshot 50 ms after now.
-    expect(round.nextDueAt()).toBeCloseTo(2 + 1 / 30, 9);
-    round.update(2 + 1 / 30, count);
-    expect(snapshots).toBe(2);
+    // Next: the snapshot 50 ms after now, with the step due a tick after now.
+    const tick = round.world.tick;
     expect(round.nextDueAt()).toBeCloseTo(2.05, 9);
+    round.update(2 + 1 / 30, count); // woken early (the loop wakes for the session too): a step, no snapshot
+    expect(snapshots).toBe(2);
+    expect(round.world.tick).toBe(tick + 1);
     round.update(2.05, count);
     expect(snapshots).toBe(3);
+  });
+
+  test('after a stall the schedule keeps its phase; a phase outside [0, 1) is refused', () => {
+    const round = new ArenaRound({ ...setup(60), wakePhase: 0.3 }, 8);
+    round.connect(0, 0);
+    round.begin(0);
+    expect(round.nextDueAt()).toBeCloseTo(0.065, 9); // 15 ms into each 50 ms, the first after the first step
+    round.update(2.013, () => {}); // late by seconds: the snapshot goes now, the next is on the phase again
+    expect(round.nextDueAt()).toBeCloseTo(2.015, 9);
+    round.update(2.015, () => {});
+    expect(round.nextDueAt()).toBeCloseTo(2.065, 9);
+    for (const wakePhase of [1, -0.1, Number.NaN]) expect(() => new ArenaRound({ ...setup(60), wakePhase }, 8)).toThrow(RangeError);
   });
 
   test('a player who leaves keeps the score earned; garbage inputs are refused', () => {

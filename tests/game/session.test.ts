@@ -495,7 +495,7 @@ describe('GameSession: the round', () => {
     h = new Harness();
   });
 
-  test('the loop wakes 10 times a second with nobody connected, 30 with someone waiting, and when the round says', async () => {
+  test('the loop wakes 10 times a second with nobody connected, 30 with someone waiting, and in a round when it says', async () => {
     expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + IDLE_UPDATE_SECONDS, 9);
     h.connect(0, 'host');
     expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + CONNECTED_UPDATE_SECONDS, 9);
@@ -506,6 +506,10 @@ describe('GameSession: the round', () => {
     h.session.update(h.now); // the acknowledgement: the countdown starts and the round with it
     h.rounds[0]!.nextDue = h.now + 0.02;
     expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + 0.02, 9);
+    // Only the round's schedule (not 30 Hz for the connected player) and the countdown's end (3 s).
+    h.rounds[0]!.nextDue = h.now + 10;
+    expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + 3, 9);
+    h.rounds[0]!.nextDue = h.now + 0.02;
     h.drop(0); // held for the grace, nobody connected: the round still has its steps due
     expect(h.session.nextDueAt(h.now)).toBeCloseTo(h.now + 0.02, 9);
   });

@@ -26,7 +26,7 @@ export const AdminGame = t.Object({
   spectators: Type.Integer({ minimum: 0 }),
   tick: t.Union([TickStats, t.Null()], {
     description:
-      "The game loop over the last heartbeat interval: how late its wakes started against their due times (the round's 30 Hz steps and 20 Hz snapshots, each on a fixed schedule), and each wake's work (its update plus the datagrams handled since the previous wake), p50/p99/max and bucket counts; null before the first",
+      "The game loop over the last heartbeat interval: how late its wakes started against their due times (in a round its 20 Hz snapshots on a fixed schedule, each wake running the 30 Hz steps due), and each wake's work (its update plus the datagrams handled since the previous wake), p50/p99/max and bucket counts; null before the first",
   }),
   ending: t.Boolean({ description: 'Asked to stop and not gone yet' }),
 });
