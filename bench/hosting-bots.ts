@@ -32,6 +32,7 @@ const { values: flags } = benchArgs({
     timeout: { type: 'number', min: 1, required: true, value: 'seconds', help: 'give up after this long' },
     players: { type: 'number', integer: true, min: 1, default: 4, help: 'bots per game' },
     'report-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'counters line this often; 0: never' },
+    'udp-reads': { type: 'string', default: 'wakes', choices: ['wakes', 'each'], help: "how the bots read their sockets (src/bot.ts udpReads: wakes, huddle bot's default on Linux)" },
   },
 });
 const url = flags.url;
@@ -39,6 +40,7 @@ const games = flags.games;
 const timeoutSeconds = flags.timeout;
 const PLAYERS = flags.players;
 const reportMs = flags['report-ms'];
+const udpReads = flags['udp-reads'] === 'each' ? 'each' : 'wakes';
 
 const say = (line: object): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -107,6 +109,7 @@ for (let g = 0; g < games; g++) {
     start: 'normal',
     startWhenPlayers: PLAYERS,
     timeoutSeconds,
+    udpReads,
     snapshotGaps: gapsFor(),
     onEvent: (event) => {
       if (event.event === 'created') passcode = event.passcode;
@@ -127,7 +130,7 @@ for (let g = 0; g < games; g++) {
   if (hostIn === undefined) continue;
   for (let p = 1; p < PLAYERS; p++) {
     outcomes.push(
-      runBot({ server: url, name: `g${g}p${p}`, mode: { join: hostIn }, timeoutSeconds, onEvent, snapshotGaps: gapsFor() }).catch(
+      runBot({ server: url, name: `g${g}p${p}`, mode: { join: hostIn }, timeoutSeconds, udpReads, onEvent, snapshotGaps: gapsFor() }).catch(
         (error: unknown): BotOutcome => ({ ok: false, reason: error instanceof Error ? error.message : String(error) }),
       ),
     );

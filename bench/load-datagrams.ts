@@ -1,11 +1,12 @@
 /**
  * Datagram counts for the load benchmark (bench/load.ts). The game worker reports no packet counts, so they are
  * taken where every game datagram starts or ends on loopback: at the bots' sockets. `countDatagrams()` wraps
- * `Bun.udpSocket` in the bots' process before any bot opens its socket, and counts each datagram its sockets
- * send and receive. Loopback loses a datagram only when the receiver's buffer is full, and the kernel counts
+ * `Bun.udpSocket` (and the polled socket's methods) in the bots' process before any bot opens its socket, and
+ * counts each datagram its sockets send and receive. Loopback loses a datagram only when the receiver's buffer is full, and the kernel counts
  * those per socket (`drops` in /proc/net/udp, which lists the whole network namespace): `udpDrops` reads them.
  */
 import { readFileSync } from 'node:fs';
+import { PolledUdpSocket } from '../src/protocol/transport/udp-polled.ts';
 
 export interface DatagramCounts {
   /** Datagrams handed to the kernel by the counted sockets (what the game servers were sent). */
@@ -87,5 +88,27 @@ export function countDatagrams(): () => DatagramCounts {
     return socket;
   }) as unknown as UdpSocketFactory;
   (Bun as unknown as { udpSocket: UdpSocketFactory }).udpSocket = counting;
+  // Bots that read at their clock's ticks (src/bot.ts, udpReads 'wakes') use the polled socket: counted the same
+  // way, its port known from its first send (a bot sends before it can receive anything).
+  const polled = PolledUdpSocket.prototype;
+  const drain = polled.drain;
+  const polledSend = polled.send;
+  const polledClose = polled.close;
+  polled.drain = function (this: PolledUdpSocket, handler, max) {
+    const read = drain.call(this, handler, max);
+    received += read;
+    return read;
+  };
+  polled.send = function (this: PolledUdpSocket, bytes, host, toPort) {
+    ports.add(this.localPort);
+    const ok = polledSend.call(this, bytes, host, toPort);
+    if (ok) sent++;
+    else sendFailed++;
+    return ok;
+  };
+  polled.close = function (this: PolledUdpSocket) {
+    ports.delete(this.localPort);
+    polledClose.call(this);
+  };
   return () => ({ sent, sendFailed, received, drops: ports.size ? udpDrops((p) => ports.has(p)) : 0, open: ports.size });
 }

@@ -77,6 +77,7 @@ const { values: flags } = benchArgs({
     'warm-games': { type: 'number', integer: true, min: 0, default: 1, help: "the server's --warm-games (1, the product's default)" },
     'worker-entry': { type: 'string', default: '', value: 'file', help: 'the game worker as one bundled file (as the binary); default: source' },
     'udp-reads': { type: 'string', default: 'wakes', value: 'wakes|each', help: "the server's --udp-reads (wakes, the product's default)" },
+    'bot-udp-reads': { type: 'string', default: 'wakes', choices: ['wakes', 'each'], help: "how the bots read their sockets (wakes, huddle bot's default)" },
     'heartbeat-timeout-ms': { type: 'number', integer: true, min: 0, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms; 0: the product's default" },
     'pin-bots': { type: 'string', default: '', value: 'cpu list', help: "run the bots' and the join client's processes under taskset -c on these CPUs" },
   },
@@ -123,7 +124,7 @@ function spawnBots(url: string): {
 } {
   const proc = Bun.spawn(
     pinned([process.execPath, new URL('./hosting-bots.ts', import.meta.url).pathname, '--url', url, '--games', String(k), '--players', String(PLAYERS),
-      '--timeout', String(roundSeconds + 60 + k), '--report-ms', String(REPORT_MS)]),
+      '--timeout', String(roundSeconds + 60 + k), '--report-ms', String(REPORT_MS), '--udp-reads', flags['bot-udp-reads']]),
     { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' },
   );
   children.add(proc);

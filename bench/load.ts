@@ -42,6 +42,7 @@ const { values: flags } = benchArgs({
     'create-gap-ms': { type: 'number', integer: true, min: 0, default: 0, help: 'pause after each sample game has ended, before the next create (0: back to back)' },
     'warm-games': { type: 'number', integer: true, min: 0, default: 1, help: "the server's --warm-games (1, the product's default; 0: every game starts cold)" },
     'udp-reads': { type: 'string', default: 'wakes', value: 'wakes|each', help: "the server's --udp-reads (wakes, the product's default; each: woken per datagram)" },
+    'bot-udp-reads': { type: 'string', default: 'wakes', choices: ['wakes', 'each'], help: "how the bots read their sockets (wakes: at their shared 30 Hz clock, huddle bot's default; each: per datagram)" },
     'join-seconds': { type: 'number', integer: true, min: 0, default: 0, help: 'join-API phase per step; 0: none' },
     'join-concurrency': { type: 'number', integer: true, min: 1, default: 8, help: 'join requests in flight' },
     worker: { type: 'string', default: 'bundled', choices: ['bundled', 'source'], help: 'the game worker as one file (as the binary) or from source' },
@@ -118,7 +119,7 @@ const RUN = new URL('./load-run.ts', import.meta.url).pathname;
 async function runStep(k: number): Promise<Result> {
   const argv = [process.execPath, RUN, '--k', String(k), '--seconds', String(seconds), '--join-seconds', String(joinSeconds),
     '--join-concurrency', String(joinConcurrency), '--round-seconds', String(roundSecondsFor(k)), '--game-ports', gamePorts,
-    '--creates', String(creates), '--create-gap-ms', String(flags['create-gap-ms']), '--warm-games', String(flags['warm-games']), '--udp-reads', flags['udp-reads'], '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
+    '--creates', String(creates), '--create-gap-ms', String(flags['create-gap-ms']), '--warm-games', String(flags['warm-games']), '--udp-reads', flags['udp-reads'], '--bot-udp-reads', flags['bot-udp-reads'], '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
   // Pinned: the server process (every thread it will start inherits the mask) on CPU 0.
   // The server runs in the step's process, not through the CLI: it gets the JSC settings `huddle serve` runs with
   // (src/jsc-tuning.ts) here; a BUN_JSC_* value given to this bench wins, to measure without them.

@@ -13,6 +13,9 @@ import { Channel, createGameLink } from './game/peer-link.ts';
 import { SnapshotGaps, type SnapshotGapSummary } from './game/snapshot-gaps.ts';
 import { HUDDLE_PROTOCOL_ID } from './protocol/constants.ts';
 import { openUdpTransport } from './protocol/transport/udp.ts';
+import { bindUdpFd, PolledUdpSocket, polledUdpSupport } from './protocol/transport/udp-polled.ts';
+import type { DatagramTransport } from './protocol/transport/transport.ts';
+import { botClock } from './bot-clock.ts';
 
 export interface BotOptions {
   /** Matchmaker base URL, e.g. http://127.0.0.1:8080 */
@@ -32,6 +35,12 @@ export interface BotOptions {
    * while the bot plays); one of its own otherwise. The outcome carries its summary either way.
    */
   snapshotGaps?: SnapshotGaps;
+  /**
+   * How the bot reads its UDP socket: `wakes` (the default where it works: Linux) at each tick of the clock the
+   * process's bots share (bot-clock.ts), each datagram with the kernel's arrival time; `each`, Bun's socket calling
+   * back per datagram.
+   */
+  udpReads?: 'wakes' | 'each';
 }
 
 export type BotEvent =
@@ -134,7 +143,20 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   const now = () => performance.now() / 1000;
   const done = Promise.withResolvers<BotOutcome>();
   let client: GameClient | undefined;
-  const socket = await openUdpTransport({ hostname: '0.0.0.0', port: 0, onDatagram: (d, h, p) => client?.receive(d, h, p, now()) });
+  /** When the datagram being handled arrived (performance clock, ms): snapshot gaps are timed by it. */
+  let arrivedMs = 0;
+  const reads = options.udpReads ?? (polledUdpSupport().ok ? 'wakes' : 'each');
+  const polled = reads === 'wakes' ? new PolledUdpSocket(bindUdpFd('0.0.0.0', 0), { owned: true }) : undefined;
+  const socket: DatagramTransport =
+    polled ??
+    (await openUdpTransport({
+      hostname: '0.0.0.0',
+      port: 0,
+      onDatagram: (d, h, p) => {
+        arrivedMs = performance.now();
+        client?.receive(d, h, p, arrivedMs / 1000);
+      },
+    }));
   let chatted = false;
   let started = false;
   let announcedStart = false;
@@ -154,9 +176,9 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     send: (d, h, p) => socket.send(d, h, p),
     onChange: (view) => onChange(view),
     gameChannels: [Channel.Snapshot],
-    // Timed as it arrives: this runs in the socket's datagram callback.
+    // Timed as it arrived at the socket (read at a tick: the kernel's stamp), not as the bot got to it.
     onGameMessage: (_channel, bytes) => {
-      if (arena.receive(bytes)) gaps.arrived(performance.now());
+      if (arena.receive(bytes)) gaps.arrived(arrivedMs);
     },
   });
 
@@ -250,7 +272,14 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     }
   }
 
-  const ticker = setInterval(() => {
+  const step = (): void => {
+    if (polled) {
+      const drainedMs = performance.now();
+      polled.drain((d, h, p, ageSeconds) => {
+        arrivedMs = drainedMs - ageSeconds * 1000;
+        client?.receive(d, h, p, arrivedMs / 1000);
+      });
+    }
     const t = now();
     const view = client?.view;
     if (!client || !view) return;
@@ -262,7 +291,8 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     const latest = arena.latest;
     if (view.phase === 'playing' && latest && view.role === 'player' && view.you !== undefined) client.sendGameMessage(Channel.Input, arena.input(botControls(latest, view.you)));
     client.update(t);
-  }, 1000 / 30);
+  };
+  const leaveClock = botClock.join(step);
   const timeout = setTimeout(
     () => done.resolve({ ok: false, gameId: ticket.gameId, reason: `gave up after ${options.timeoutSeconds ?? 600} s` }),
     (options.timeoutSeconds ?? 600) * 1000,
@@ -274,7 +304,7 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   } finally {
     stopped = true;
     stopping.abort();
-    clearInterval(ticker);
+    leaveClock();
     clearTimeout(timeout);
     clearTimeout(rejoinTimer);
     if (client.view.phase !== 'closed' && client.view.phase !== 'results') client.disconnect(now());

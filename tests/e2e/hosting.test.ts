@@ -3,7 +3,7 @@
  * one Bun worker per game running the real game-worker entry, and players that are the real netcode client,
  * reliability layer and game client (the bot's code).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, beforeAll, describe, expect, spyOn, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { TickStats } from '../../src/contract/worker-messages.ts';
 import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LaunchSpec, type LauncherEvent } from '../../src/workers/launcher.ts';
 import { freePortRange, waitFor } from '../matchmaker/support/env.ts';
 import { UdpPlayer } from '../support/udp-player.ts';
+import { PolledUdpSocket } from '../../src/protocol/transport/udp-polled.ts';
 
 /** The real launcher, remembering each game's handle so a test can kill a worker the hard way. */
 class RecordingLauncher implements GameLauncher {
@@ -157,6 +158,37 @@ describe('hosting flow over real UDP', () => {
       expect(outcome.snapshotGaps!.p99Ms).toBeGreaterThanOrEqual(outcome.snapshotGaps!.p50Ms);
     }
     expect(server.registry.freePorts).toBe(freeBefore);
+  }, 30_000);
+
+  test("bots read their sockets at their shared clock's ticks: snapshots timed as they arrived, socket closed after; a bot called back per datagram plays along", async () => {
+    const closes = spyOn(PolledUdpSocket.prototype, 'close');
+    try {
+      const passcode = Promise.withResolvers<string>();
+      const host = runBot({
+        server: server.url,
+        name: 'ticks',
+        mode: { create: {} },
+        start: 'normal',
+        startWhenPlayers: 2,
+        timeoutSeconds: 20,
+        udpReads: 'wakes',
+        onEvent: (e) => e.event === 'created' && passcode.resolve(e.passcode),
+      });
+      const guest = runBot({ server: server.url, name: 'each', mode: { join: await passcode.promise }, timeoutSeconds: 20, udpReads: 'each' });
+      const [read, called] = await Promise.all([host, guest]);
+      expect(read.ok).toBe(true);
+      expect(called.ok).toBe(true);
+      for (const outcome of [read, called]) {
+        expect(outcome.snapshotGaps!.snapshots).toBeGreaterThan(20);
+        // The server sends every 50 ms. Read at 30 Hz ticks and timed as read, gaps would be 33 or 67 ms: the
+        // kernel's arrival stamps put them back at ~50.
+        expect(outcome.snapshotGaps!.p50Ms).toBeGreaterThanOrEqual(45);
+        expect(outcome.snapshotGaps!.p50Ms).toBeLessThanOrEqual(56);
+      }
+      expect(closes).toHaveBeenCalledTimes(1);
+    } finally {
+      closes.mockRestore();
+    }
   }, 30_000);
 
   test('a full game: the API says 409 and the worker denies a token minted before it filled', async () => {

@@ -251,15 +251,16 @@ export class PolledUdpSocket implements DatagramTransport {
     return count;
   }
 
-  send(data: Uint8Array, host: string, port: number): void {
-    if (this.closed) return;
+  /** Sends one datagram; true when the kernel took it (a full send buffer, a closed socket or an error: false). */
+  send(data: Uint8Array, host: string, port: number): boolean {
+    if (this.closed) return false;
     let address = this.addresses.get(host);
     if (address === undefined) {
       try {
         address = sockaddrOf(host, 0);
       } catch {
         this.options.onError?.(new Error('UDP send to a host that is not an IP address'));
-        return;
+        return false;
       }
       this.remember(host, address);
     }
@@ -267,7 +268,9 @@ export class PolledUdpSocket implements DatagramTransport {
     this.toView.setUint16(2, port, false);
     const sent = this.c.sendto(this.fd, ptr(data), data.length, MSG_DONTWAIT, this.toPtr, address.length) as number;
     // A full send buffer (EAGAIN) is a lost datagram, which the protocol tolerates, as udp.ts does.
-    if (sent < 0 && errno(this.c) !== EAGAIN) this.options.onError?.(new Error(`UDP send failed (${errnoName(errno(this.c))})`));
+    if (sent >= 0) return true;
+    if (errno(this.c) !== EAGAIN) this.options.onError?.(new Error(`UDP send failed (${errnoName(errno(this.c))})`));
+    return false;
   }
 
   close(): void {

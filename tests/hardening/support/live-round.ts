@@ -82,6 +82,9 @@ export async function playRoundUnderFuzz(options: RoundOptions): Promise<RoundUn
     const created = Promise.withResolvers<{ gameId: string; passcode: string; port: number }>();
     let roundOver = false;
     const timeoutSeconds = options.roundSeconds + 60;
+    // Bun's sockets called back per datagram: the fuzzer replays what the bots send, captured by wrapping
+    // Bun.udpSocket (client-capture.ts), which the socket read at the bots' clock ticks does not go through.
+    const udpReads = 'each';
     const host = runBot({
       server: url,
       name: BOT_NAMES[0]!,
@@ -89,6 +92,7 @@ export async function playRoundUnderFuzz(options: RoundOptions): Promise<RoundUn
       start: 'normal',
       startWhenPlayers: 4,
       timeoutSeconds,
+      udpReads,
       onEvent: (e) => {
         if (e.event === 'created') created.resolve(e);
         if (e.event === 'results') roundOver = true;
@@ -96,7 +100,7 @@ export async function playRoundUnderFuzz(options: RoundOptions): Promise<RoundUn
     });
     const game = await Promise.race([created.promise, host.then((o) => Promise.reject(new Error(`the host bot ended early: ${o.reason}`)))]);
     const guests = BOT_NAMES.slice(1).map((name) =>
-      runBot({ server: url, name, mode: { join: game.passcode }, timeoutSeconds, onEvent: (e) => void (e.event === 'results' && (roundOver = true)) }),
+      runBot({ server: url, name, mode: { join: game.passcode }, timeoutSeconds, udpReads, onEvent: (e) => void (e.event === 'results' && (roundOver = true)) }),
     );
     const everyone = Promise.all([host, ...guests]);
     // Awaited below; marked handled now so a failure on the way there is reported as itself, not as this.

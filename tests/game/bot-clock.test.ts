@@ -1,0 +1,64 @@
+/** The clock every bot of a process shares (src/bot-clock.ts): one timer, whatever the number of bots. */
+import { afterEach, expect, test } from 'bun:test';
+import { BotClock } from '../../src/bot-clock.ts';
+
+const leaves: (() => void)[] = [];
+afterEach(() => {
+  for (const leave of leaves.splice(0)) leave();
+});
+
+test('every bot steps at each tick of one 30 Hz timer, with one time per step; leaving stops a bot', async () => {
+  const clock = new BotClock();
+  const times: number[][] = [[], [], []];
+  for (const list of times) leaves.push(clock.join((now) => list.push(now)));
+  expect(clock.size).toBe(3);
+  await Bun.sleep(400);
+  const [a, b, c] = times as [number[], number[], number[]];
+  // ~12 ticks in 400 ms; a loaded machine may fire fewer, never more.
+  expect(a.length).toBeGreaterThanOrEqual(5);
+  expect(a.length).toBeLessThanOrEqual(14);
+  // The same ticks for all: the bots step one after another within each.
+  expect(b.length).toBe(a.length);
+  expect(c.length).toBe(a.length);
+  for (let i = 0; i < a.length; i++) {
+    expect(b[i]! - a[i]!).toBeGreaterThanOrEqual(0);
+    expect(c[i]! - a[i]!).toBeLessThan(0.005);
+  }
+  // Consecutive ticks ~1/30 s apart on average.
+  expect((a.at(-1)! - a[0]!) / (a.length - 1)).toBeGreaterThan(0.025);
+  leaves.shift()!();
+  const before = [a.length, b.length];
+  await Bun.sleep(150);
+  expect(a.length).toBe(before[0]!);
+  expect(b.length).toBeGreaterThan(before[1]!);
+});
+
+test('the last bot to leave stops the timer; a later bot starts it again', async () => {
+  const clock = new BotClock(50);
+  let steps = 0;
+  const leave = clock.join(() => steps++);
+  await Bun.sleep(100);
+  leave();
+  expect(clock.size).toBe(0);
+  const stopped = steps;
+  expect(stopped).toBeGreaterThan(0);
+  await Bun.sleep(100);
+  expect(steps).toBe(stopped);
+  leaves.push(clock.join(() => steps++));
+  await Bun.sleep(100);
+  expect(steps).toBeGreaterThan(stopped);
+});
+
+test('a bot whose step throws does not stop the others at that tick; the error is reported', async () => {
+  const errors: unknown[] = [];
+  const clock = new BotClock(50, (error) => errors.push(error));
+  let after = 0;
+  leaves.push(clock.join(() => {
+    throw new Error('broken bot');
+  }));
+  leaves.push(clock.join(() => after++));
+  await Bun.sleep(120);
+  expect(after).toBeGreaterThan(0);
+  expect(errors.length).toBe(after);
+  expect((errors[0] as Error).message).toBe('broken bot');
+});
