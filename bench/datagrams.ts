@@ -40,7 +40,8 @@ const { values: flags } = benchArgs({
 const UDP_MODULE = new URL('../src/protocol/transport/udp.ts', import.meta.url).pathname;
 const POLLED_MODULE = new URL('../src/protocol/transport/udp-polled.ts', import.meta.url).pathname;
 // The Bun receiver, nothing loaded but one of the product's UDP adapters: \`each\`, called back per datagram (udp.ts);
-// \`wakes\`, the polled socket read at 40 wakes a second (udp-polled.ts, --udp-reads wakes), as a game does.
+// \`wakes\`, the polled socket read at 40 wakes a second (udp-polled.ts, --udp-reads wakes), as a game did until
+// its round woke only for its snapshots (20 a second since 2026-12-02; the figures in BENCHMARKS.md are at 40).
 const BUN_CHILD = `
 const [mode, port, seconds] = process.argv.slice(-3).map((a, i) => (i === 0 ? a : Number(a)));
 let received = -1;

@@ -7,7 +7,7 @@
  * as the game server reads its own at its loop's wakes.
  */
 
-/** A bot's step at the clock's tick; `now` in seconds on the performance clock. */
+/** A bot's step at the clock's tick; `now` (seconds on the performance clock) is when this bot's step began. */
 export type BotStep = (now: number) => void;
 
 export class BotClock {

@@ -145,18 +145,9 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   let client: GameClient | undefined;
   /** When the datagram being handled arrived (performance clock, ms): snapshot gaps are timed by it. */
   let arrivedMs = 0;
-  const reads = options.udpReads ?? (polledUdpSupport().ok ? 'wakes' : 'each');
-  const polled = reads === 'wakes' ? new PolledUdpSocket(bindUdpFd('0.0.0.0', 0), { owned: true }) : undefined;
-  const socket: DatagramTransport =
-    polled ??
-    (await openUdpTransport({
-      hostname: '0.0.0.0',
-      port: 0,
-      onDatagram: (d, h, p) => {
-        arrivedMs = performance.now();
-        client?.receive(d, h, p, arrivedMs / 1000);
-      },
-    }));
+  // Opened last, right before the try whose finally closes it (below): nothing between can leave it open.
+  let polled: PolledUdpSocket | undefined;
+  let socket: DatagramTransport | undefined;
   let chatted = false;
   let started = false;
   let announcedStart = false;
@@ -173,7 +164,7 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
   client = new GameClient({
     protocolId: HUDDLE_PROTOCOL_ID,
     createLink: createGameLink,
-    send: (d, h, p) => socket.send(d, h, p),
+    send: (d, h, p) => socket?.send(d, h, p),
     onChange: (view) => onChange(view),
     gameChannels: [Channel.Snapshot],
     // Timed as it arrived at the socket (read at a tick: the kernel's stamp), not as the bot got to it.
@@ -272,9 +263,9 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     }
   }
 
-  const step = (): void => {
+  const step = (stepAt: number): void => {
     if (polled) {
-      const drainedMs = performance.now();
+      const drainedMs = stepAt * 1000;
       polled.drain((d, h, p, ageSeconds) => {
         arrivedMs = drainedMs - ageSeconds * 1000;
         client?.receive(d, h, p, arrivedMs / 1000);
@@ -292,14 +283,25 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     if (view.phase === 'playing' && latest && view.role === 'player' && view.you !== undefined) client.sendGameMessage(Channel.Input, arena.input(botControls(latest, view.you)));
     client.update(t);
   };
+  const reads = options.udpReads ?? (polledUdpSupport().ok ? 'wakes' : 'each');
+  if (reads === 'wakes') socket = polled = new PolledUdpSocket(bindUdpFd('0.0.0.0', 0), { owned: true });
+  else {
+    socket = await openUdpTransport({
+      hostname: '0.0.0.0',
+      port: 0,
+      onDatagram: (d, h, p) => {
+        arrivedMs = performance.now();
+        client?.receive(d, h, p, arrivedMs / 1000);
+      },
+    });
+  }
   const leaveClock = botClock.join(step);
   const timeout = setTimeout(
     () => done.resolve({ ok: false, gameId: ticket.gameId, reason: `gave up after ${options.timeoutSeconds ?? 600} s` }),
     (options.timeoutSeconds ?? 600) * 1000,
   );
-
-  client.connect(new Uint8Array(Buffer.from(ticket.connectToken, 'base64')), now());
   try {
+    client.connect(new Uint8Array(Buffer.from(ticket.connectToken, 'base64')), now());
     return { ...(await done.promise), snapshotGaps: gaps.summary() };
   } finally {
     stopped = true;

@@ -178,7 +178,7 @@ export class ArenaRound implements Round {
     if (now - this.snapshotClock >= SNAPSHOT_SECONDS - DUE_EPSILON_SECONDS) {
       // Late by more than a snapshot interval (a stall): the schedule restarts from now instead of sending the
       // missed ones back to back, which would show nothing newer.
-      this.snapshotClock = now - this.snapshotClock >= 2 * SNAPSHOT_SECONDS ? this.onPhaseAtOrBefore(now) : this.snapshotClock + SNAPSHOT_SECONDS;
+      this.snapshotClock = now - this.snapshotClock >= 2 * SNAPSHOT_SECONDS ? this.restartedClock(now) : this.snapshotClock + SNAPSHOT_SECONDS;
       // Nothing new since the last one (the world is over): nothing to send.
       if (this.world.tick !== this.snapshotTick) this.sendSnapshots(send);
     }
@@ -215,10 +215,20 @@ export class ArenaRound implements Round {
   /** The latest time at or before `now` on the round's snapshot phase. */
   private onPhaseAtOrBefore(now: number): number {
     // By whole periods from the phase's offset, not `now % period` (0.05 has no exact double, and a remainder that
-    // comes out a hair under a period would put the time a whole period early).
+    // comes out a hair under a period would put the time a whole period early). The epsilon is added in seconds:
+    // at seconds since 1970 the quotient's doubles are ~8e-6 periods apart, so one added to it would vanish.
     const offset = this.wakePhase * SNAPSHOT_SECONDS;
-    const periods = Math.floor((now - offset) / SNAPSHOT_SECONDS + 1e-6);
+    const periods = Math.floor((now + DUE_EPSILON_SECONDS - offset) / SNAPSHOT_SECONDS);
     return periods * SNAPSHOT_SECONDS + offset;
+  }
+
+  /**
+   * The snapshot clock after a stall, the snapshot of `now` just sent off its phase: the next one goes at the first
+   * phase point at least half a period on, not one a few ms away.
+   */
+  private restartedClock(now: number): number {
+    const at = this.onPhaseAtOrBefore(now);
+    return at + SNAPSHOT_SECONDS - now < SNAPSHOT_SECONDS / 2 ? at + SNAPSHOT_SECONDS : at;
   }
 
   private step(): void {

@@ -8,8 +8,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { BunWorkerLauncher, type GameLauncher } from '../workers/launcher.ts';
 import { ChannelHub } from '../workers/channel-hub.ts';
 import { ProcessLauncher } from '../workers/process-launcher.ts';
-import { isIpLiteral } from '../protocol/netcode/address.ts';
-import { polledUdpSupport } from '../protocol/transport/udp-polled.ts';
+import { polledUdpUnavailable } from '../protocol/transport/udp-polled.ts';
 import { channelRoutes, channelUpgrade } from './internal/channel-routes.ts';
 import { writeLocator } from './locator.ts';
 import { adoptionRecordPorts } from './registry/adopt.ts';
@@ -133,8 +132,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       : new BunWorkerLauncher({ udpReads: config.udpReads }));
   if (options.launcher === undefined && config.udpReads === 'wakes') {
     // Said once at start: the games then read each datagram as it comes, which costs more CPU, not correctness.
-    const support = polledUdpSupport();
-    const why = !support.ok ? support.why : isIpLiteral(config.host) ? undefined : `--host ${config.host} is a name, not an IP address`;
+    const why = polledUdpUnavailable(config.host);
     if (why !== undefined) log.warn('server.udp_reads_each', { message: `games read UDP per datagram, not at their wakes: ${why}` });
   }
   // Games that outlive this process: their channels come over HTTP, and they have adoption records.

@@ -43,7 +43,10 @@ export type UdpReads = 'each' | 'wakes' | { fd: number };
 export interface GameMainOptions {
   /** How the host's reports are retried (a process game outlives a matchmaker restart, so it retries longer). */
   reporter?: ReporterOptions;
-  /** Default `each`. */
+  /**
+   * Default `each`, the mode that needs nothing of the host; the product's default (`wakes`) comes from its
+   * setting, which both hosts pass (game-worker.ts with the launcher's descriptor, game-process.ts).
+   */
   udpReads?: UdpReads;
 }
 

@@ -8,8 +8,7 @@
  */
 import { runGame } from './game-main.ts';
 import { ProcessChannel } from './process-channel.ts';
-import { isIpLiteral } from '../protocol/netcode/address.ts';
-import { polledUdpSupport } from '../protocol/transport/udp-polled.ts';
+import { polledUdpUnavailable } from '../protocol/transport/udp-polled.ts';
 import { parseWorkerEnv, WorkerEnvError } from './worker-env.ts';
 
 /** How long a finished round's results are retried while no matchmaker answers (a restart takes seconds). */
@@ -53,7 +52,7 @@ export async function runGameCommand(args: string[]): Promise<number> {
     game = await runGame(env, channel, {
       reporter: { retryForMs: PROCESS_REPORT_RETRY_MS, reportUrl: () => channel.reportUrl() },
       // Its own process owns the socket: the process's exit closes it, however the game ends.
-      udpReads: process.env.HUDDLE_UDP_READS === 'wakes' && polledUdpSupport().ok && isIpLiteral(env.bindHost) ? 'wakes' : 'each',
+      udpReads: process.env.HUDDLE_UDP_READS === 'wakes' && polledUdpUnavailable(env.bindHost) === undefined ? 'wakes' : 'each',
     });
   } catch (error) {
     // Socket errors carry no secrets; the launcher fails the game on `fatal`.

@@ -18,8 +18,7 @@ import type { ChannelHub } from './channel-hub.ts';
 import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv, type GameWorkerData, type WorkerEnv } from './worker-env.ts';
 import { compileSodiumModule } from '../protocol/crypto/sodium.ts';
-import { isIpLiteral } from '../protocol/netcode/address.ts';
-import { bindUdpFd, closeUdpFd, polledUdpSupport } from '../protocol/transport/udp-polled.ts';
+import { bindUdpFd, closeUdpFd, polledUdpSupport, polledUdpUnavailable } from '../protocol/transport/udp-polled.ts';
 
 export interface LaunchSpec {
   /** The worker's whole environment, secrets included. */
@@ -197,7 +196,7 @@ export class BunWorkerLauncher implements GameLauncher {
   }
 
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
-    return new SupervisedWorker(this.entry, spec, onEvent, this.stopGraceMs, this.closeBackstopMs, this.sodium, this.udpReads === 'wakes' && isIpLiteral(spec.env.bindHost));
+    return new SupervisedWorker(this.entry, spec, onEvent, this.stopGraceMs, this.closeBackstopMs, this.sodium, this.udpReads === 'wakes' && polledUdpUnavailable(spec.env.bindHost) === undefined);
   }
 }
 
@@ -215,7 +214,9 @@ class SupervisedWorker implements GameHandle {
     bindHere: boolean,
   ) {
     // Bound here, the port is ours: a worker that is terminated mid-tick cannot leave it bound, since the
-    // descriptor is closed on the worker's `close`, before `exit` says the port is free. A taken port throws
+    // descriptor is closed on the worker's `close`, before `exit` says the port is free. (Only if `close` never
+    // comes does the backstop report the exit with the port still bound, as it says; the descriptor is closed when
+    // `close` does come, not while the worker may still read it.) A taken port throws
     // (UdpBindError, EADDRINUSE), which the registry answers as a failed start.
     const udpFd = bindHere ? bindUdpFd(spec.env.bindHost, spec.env.port) : undefined;
     // The env option replaces the worker's environment entirely: it sees only the contract, secrets included,

@@ -2,12 +2,12 @@
  * The game loop's clock and its two instruments, summarised once per heartbeat interval:
  *
  * - **lateness**: when a wake of the loop actually started minus when it was due. The game says when it is next
- *   due (the round's next step or snapshot, on the round's own fixed schedule: tick n at start + n/30 s,
- *   snapshot m at start + m/20 s; 10 Hz when idle), so a late wake does not move the ones after it. A player sees
- *   lateness as a snapshot or an input handled later than it should be.
+ *   due (in a round its next snapshot, on the round's own fixed schedule every 50 ms, each wake running the 30 Hz
+ *   steps due; 30 Hz with anyone connected otherwise, 10 Hz with nobody), so a late wake does not move the ones
+ *   after it. A player sees lateness as a snapshot or an input handled later than it should be.
  * - **work**: everything the game's thread did for one wake — the update plus the handling of every datagram
- *   that arrived since the previous wake (receive, AEAD open, message handling), which runs outside it, between
- *   timer callbacks.
+ *   that arrived since the previous wake (receive, AEAD open, message handling): read at the wake itself
+ *   (`--udp-reads wakes`, `datagramsRead`), or, called back per datagram, between timer callbacks.
  *
  * The loop calls `schedule` with the next due time and asks `nextDelayMs` for its timer; the clock is any
  * millisecond clock (performance.now() in the game, a number in tests). Nothing allocates per datagram or per

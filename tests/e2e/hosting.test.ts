@@ -17,6 +17,7 @@ import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LaunchSpec,
 import { freePortRange, waitFor } from '../matchmaker/support/env.ts';
 import { UdpPlayer } from '../support/udp-player.ts';
 import { PolledUdpSocket } from '../../src/protocol/transport/udp-polled.ts';
+import { botClock } from '../../src/bot-clock.ts';
 
 /** The real launcher, remembering each game's handle so a test can kill a worker the hard way. */
 class RecordingLauncher implements GameLauncher {
@@ -186,6 +187,8 @@ describe('hosting flow over real UDP', () => {
         expect(outcome.snapshotGaps!.p50Ms).toBeLessThanOrEqual(56);
       }
       expect(closes).toHaveBeenCalledTimes(1);
+      // Both bots left the shared clock, so its timer is stopped.
+      expect(botClock.size).toBe(0);
     } finally {
       closes.mockRestore();
     }

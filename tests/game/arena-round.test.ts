@@ -151,10 +151,12 @@ describe('ArenaRound', () => {
     round.connect(0, 0);
     round.begin(0);
     expect(round.nextDueAt()).toBeCloseTo(0.065, 9); // 15 ms into each 50 ms, the first after the first step
-    round.update(2.013, () => {}); // late by seconds: the snapshot goes now, the next is on the phase again
-    expect(round.nextDueAt()).toBeCloseTo(2.015, 9);
-    round.update(2.015, () => {});
-    expect(round.nextDueAt()).toBeCloseTo(2.065, 9);
+    round.update(2.013, () => {}); // late by seconds: the snapshot goes now, the next on the phase again, but
+    expect(round.nextDueAt()).toBeCloseTo(2.065, 9); // not at 2.015, 2 ms after this one: half a period on at least
+    round.update(2.065, () => {});
+    expect(round.nextDueAt()).toBeCloseTo(2.115, 9);
+    round.update(4.03, () => {}); // another stall, 35 ms before a phase point (4.015 + 0.05): that one is far enough
+    expect(round.nextDueAt()).toBeCloseTo(4.065, 9);
     for (const wakePhase of [1, -0.1, Number.NaN]) expect(() => new ArenaRound({ ...setup(60), wakePhase }, 8)).toThrow(RangeError);
   });
 

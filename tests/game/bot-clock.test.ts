@@ -12,17 +12,20 @@ test('every bot steps at each tick of one 30 Hz timer, with one time per step; l
   const times: number[][] = [[], [], []];
   for (const list of times) leaves.push(clock.join((now) => list.push(now)));
   expect(clock.size).toBe(3);
+  const sleptFrom = performance.now();
   await Bun.sleep(400);
+  const slept = performance.now() - sleptFrom;
   const [a, b, c] = times as [number[], number[], number[]];
-  // ~12 ticks in 400 ms; a loaded machine may fire fewer, never more.
+  // ~12 ticks in 400 ms; a loaded machine may fire fewer, and no more than the time slept holds.
   expect(a.length).toBeGreaterThanOrEqual(5);
-  expect(a.length).toBeLessThanOrEqual(14);
+  expect(a.length).toBeLessThanOrEqual(Math.ceil(slept / (1000 / 30)) + 1);
   // The same ticks for all: the bots step one after another within each.
   expect(b.length).toBe(a.length);
   expect(c.length).toBe(a.length);
   for (let i = 0; i < a.length; i++) {
     expect(b[i]! - a[i]!).toBeGreaterThanOrEqual(0);
-    expect(c[i]! - a[i]!).toBeLessThan(0.005);
+    // Far closer than a tick apart (a pause of the machine or a collection may come between two steps).
+    expect(c[i]! - a[i]!).toBeLessThan(0.02);
   }
   // Consecutive ticks ~1/30 s apart on average.
   expect((a.at(-1)! - a[0]!) / (a.length - 1)).toBeGreaterThan(0.025);

@@ -63,7 +63,6 @@ export function addressFromParts(host: string, port: number): Address {
   throw new AddressParseError(`invalid host ${JSON.stringify(host)}`);
 }
 
-/** Canonical text (RFC 5952 for IPv6), so it doubles as a map key for an address. */
 /** Whether `host` (no brackets, no port) is an IPv4 or IPv6 literal rather than a name. */
 export function isIpLiteral(host: string): boolean {
   return parseIpv4(host) !== null || parseIpv6(host) !== null;

@@ -4,16 +4,16 @@
  * Bun's UDP socket (udp.ts) calls its handler once per datagram, from a wake of its own when datagrams come spaced
  * out, as a playing game's ~400 a second do. bench/datagrams.ts measured that at 10–16 ms of CPU a second per game
  * on its own, more than a whole game's budget. The netcode reference server reads whatever waits at each update;
- * this does the same through libc (`bun:ffi`): a non-blocking socket, `recvfrom` until the kernel has nothing, at
+ * this does the same through libc (`bun:ffi`): a non-blocking socket, `recvmsg` until the kernel has nothing, at
  * the times the game wakes anyway.
  *
- * Linux only (glibc or musl, little-endian): `polledUdpSupport()` says whether it can be used here, and why not;
+ * Linux only (glibc or musl, x86-64 or arm64: the structs below are laid out for 64-bit little-endian): `polledUdpSupport()` says whether it can be used here, and why not;
  * elsewhere the game keeps the callback socket. The descriptor is a plain number, so the launcher of a Bun Worker
  * game binds it (`bindUdpFd`) and closes it when the worker is gone (`closeUdpFd`): a worker that is terminated
  * cannot leave its port bound behind it. A `huddle game` process binds its own, and its exit closes it.
  */
 import { dlopen, FFIType, ptr, read } from 'bun:ffi';
-import { addressFromParts, formatIpv6 } from '../netcode/address.ts';
+import { addressFromParts, formatIpv6, isIpLiteral } from '../netcode/address.ts';
 import type { DatagramTransport } from './transport.ts';
 
 const AF_INET = 2;
@@ -22,7 +22,7 @@ const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
-/** recvfrom then returns a datagram's real length, so one longer than the buffer is known and dropped, not cut. */
+/** recvmsg then returns a datagram's real length, so one longer than the buffer is known and dropped, not cut. */
 const MSG_TRUNC = 0x20;
 /** In recvmsg's flags: the control buffer was too small, so what it holds is cut short. */
 const MSG_CTRUNC = 0x08;
@@ -73,7 +73,8 @@ let loaded: { libc: Libc } | { why: string } | undefined;
 function load(): { libc: Libc } | { why: string } {
   if (loaded) return loaded;
   if (process.platform !== 'linux') return (loaded = { why: `not on ${process.platform} (Linux only)` });
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) return (loaded = { why: 'not on a big-endian machine' });
+  // msghdr, cmsghdr and the iovec are written with 64-bit pointers and lengths, little-endian.
+  if (process.arch !== 'x64' && process.arch !== 'arm64') return (loaded = { why: `not on ${process.arch} (x64 and arm64 only)` });
   const errors: string[] = [];
   // glibc, then musl's names.
   for (const name of ['libc.so.6', `libc.musl-${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}.so.1`, 'libc.so']) {
@@ -90,6 +91,16 @@ function load(): { libc: Libc } | { why: string } {
 export function polledUdpSupport(): PolledUdpSupport {
   const state = load();
   return 'libc' in state ? { ok: true } : { ok: false, why: state.why };
+}
+
+/**
+ * Why a game bound to `bindHost` cannot read at its wakes here (then it reads `each` datagram as it comes), or
+ * undefined when it can: the one rule the launchers, `huddle game` and the server's start-up warning share.
+ */
+export function polledUdpUnavailable(bindHost: string): string | undefined {
+  const support = polledUdpSupport();
+  if (!support.ok) return support.why;
+  return isIpLiteral(bindHost) ? undefined : `--host ${bindHost} is a name, not an IP address`;
 }
 
 function libc(): Libc {
@@ -141,7 +152,8 @@ export function bindUdpFd(hostname: string, port: number): number {
     throw new UdpBindError(`cannot bind UDP ${hostname.includes(':') ? `[${hostname}]` : hostname}:${port} (${errnoName(code)})`);
   }
   // Without it (it never fails on Linux) datagrams simply count as arriving when they are read.
-  c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, ptr(new Int32Array([1])), 4);
+  const on = new Int32Array([1]);
+  c.setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, ptr(on), on.byteLength);
   return fd;
 }
 
@@ -253,7 +265,8 @@ export class PolledUdpSocket implements DatagramTransport {
 
   /** Sends one datagram; true when the kernel took it (a full send buffer, a closed socket or an error: false). */
   send(data: Uint8Array, host: string, port: number): boolean {
-    if (this.closed) return false;
+    // ptr() refuses an empty array; netcode never sends one, but a send must not throw into the game's tick.
+    if (this.closed || data.length === 0) return false;
     let address = this.addresses.get(host);
     if (address === undefined) {
       try {
@@ -269,7 +282,8 @@ export class PolledUdpSocket implements DatagramTransport {
     const sent = this.c.sendto(this.fd, ptr(data), data.length, MSG_DONTWAIT, this.toPtr, address.length) as number;
     // A full send buffer (EAGAIN) is a lost datagram, which the protocol tolerates, as udp.ts does.
     if (sent >= 0) return true;
-    if (errno(this.c) !== EAGAIN) this.options.onError?.(new Error(`UDP send failed (${errnoName(errno(this.c))})`));
+    const code = errno(this.c);
+    if (code !== EAGAIN) this.options.onError?.(new Error(`UDP send failed (${errnoName(code)})`));
     return false;
   }
 
@@ -279,7 +293,11 @@ export class PolledUdpSocket implements DatagramTransport {
     if (this.options.owned) this.c.close(this.fd);
   }
 
-  /** How long the datagram just read waited, from its SO_TIMESTAMP control message (0 without one). */
+  /**
+   * How long the datagram just read waited, from its SO_TIMESTAMP control message (0 without one: "just arrived").
+   * Linux turns receive stamps on for the whole system a moment after the first socket asks, so the very first
+   * datagrams after a start can come without one.
+   */
   private ageSeconds(nowUs: number): number {
     const control = this.control;
     const length = Number(this.header.getBigUint64(40, true));
