@@ -1,11 +1,11 @@
 /**
  * Worker entry for `bench/hosting-run.ts probe`: loads a chosen slice of what the game worker loads, then says
- * `ready` and idles, so the RSS a worker costs can be split between the bare runtime, TypeBox, libsodium's wasm
+ * `ready` and idles, so the RSS a worker costs can be split between the bare runtime, TypeBox, the AEAD backends
  * and the rest of the game worker's modules, and an idle loop with a bound UDP socket.
  *
- * HUDDLE_PROBE: empty | typebox (src/workers/messages.ts) | libsodium (its wasm AEAD alone) | noble |
- * sodium (src/protocol/crypto/index.ts, which loads all three backends) | modules (every import of the game
- * worker) | udp (those plus a bound socket and the worker's two timers)
+ * HUDDLE_PROBE: empty | typebox (src/workers/messages.ts) | simd (the SIMD AEAD alone) | libsodium (its wasm AEAD
+ * alone) | noble | sodium (src/protocol/crypto/index.ts: the default backend as a worker gets it, SIMD) | modules
+ * (every import of the game worker) | udp (those plus a bound socket and the worker's two timers)
  */
 export {};
 
@@ -20,6 +20,11 @@ switch (variant) {
   case 'typebox':
     keepAlive.push(await import('../src/workers/messages.ts'));
     break;
+  case 'simd': {
+    const { createSimdAead } = await import('../src/protocol/crypto/simd.ts');
+    keepAlive.push(await createSimdAead());
+    break;
+  }
   case 'libsodium': {
     const { createSodiumAead } = await import('../src/protocol/crypto/sodium.ts');
     keepAlive.push(await createSodiumAead());

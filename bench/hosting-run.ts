@@ -7,7 +7,7 @@
  *   bun bench/hosting-run.ts latency --games 200 [--worker-entry bundled.js] [--game-ports A-B]
  *   bun bench/hosting-run.ts rss --n 10 [--worker-entry bundled.js] [--game-ports A-B]
  *   bun bench/hosting-run.ts tick --k 50 [--round-seconds 45] [--window 20] [--game-ports A-B]
- *   bun bench/hosting-run.ts probe --n 50 --variant empty|typebox|libsodium|noble|sodium|modules|udp [--no-smol]
+ *   bun bench/hosting-run.ts probe --n 50 --variant empty|typebox|simd|libsodium|noble|sodium|modules|udp [--no-smol]
  */
 import { loadavg } from 'node:os';
 import { startServer, type RunningServer } from '../src/matchmaker/server.ts';
@@ -42,7 +42,7 @@ const { values: flags, positionals } = benchArgs({
     k: { type: 'number', integer: true, min: 0, help: 'tick: live 4-bot games (required there)' },
     'round-seconds': { type: 'number', integer: true, min: 0, default: 45, help: 'tick: round length' },
     window: { type: 'number', integer: true, min: 0, default: 20, help: 'tick: measured window, s' },
-    variant: { type: 'string', help: 'probe: empty|typebox|libsodium|noble|sodium|modules|udp (required there)' },
+    variant: { type: 'string', help: 'probe: empty|typebox|simd|libsodium|noble|sodium|modules|udp (required there)' },
     'no-smol': { type: 'boolean', help: 'probe: workers without smol' },
     'worker-entry': { type: 'string', value: 'file', help: 'the worker as one pre-built file instead of the sources' },
     'game-ports': { type: 'string', default: DEFAULT_GAME_PORTS, value: 'A-B', help: 'UDP port range for the games' },

@@ -3,15 +3,12 @@
  * channel. Its environment is exactly the contract (worker-env.ts); it ends with the thread.
  */
 import { workerData } from 'node:worker_threads';
-import { provideSodiumModule } from '../protocol/crypto/sodium.ts';
 import { parseMatchmakerMessage } from './matchmaker-message.ts';
 import type { WorkerToMatchmaker } from '../contract/worker-messages.ts';
 import type { HostChannel } from './host-channel.ts';
 import { parseWorkerEnv, type GameWorkerData } from './worker-env.ts';
 
-// Before the game's modules load: the protocol's AEAD is made when they do (a top-level await), from this module.
 const data = (workerData ?? {}) as GameWorkerData;
-provideSodiumModule(data.sodium instanceof WebAssembly.Module ? data.sodium : undefined);
 const { runGame } = await import('./game-main.ts');
 
 declare const self: Worker;

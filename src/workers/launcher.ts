@@ -17,7 +17,6 @@ import type { GameReport, SeatState, TickStats, WorkerExitReason, WorkerPhase } 
 import type { ChannelHub } from './channel-hub.ts';
 import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv, type GameWorkerData, type WorkerEnv } from './worker-env.ts';
-import { compileSodiumModule } from '../protocol/crypto/sodium.ts';
 import { bindUdpFd, closeUdpFd, polledUdpSupport, polledUdpUnavailable } from '../protocol/transport/udp-polled.ts';
 
 export interface LaunchSpec {
@@ -166,14 +165,6 @@ export class BunWorkerLauncher implements GameLauncher {
   private readonly entry: string;
   private readonly stopGraceMs: number;
   private readonly closeBackstopMs: number;
-  /**
-   * libsodium compiled once here and handed to every worker (workerData), which then only instantiates it: ~4 ms
-   * off each game's start. Until it is ready (a few ms after the launcher is made), or if it cannot be made, a
-   * worker compiles its own, as before.
-   */
-  private sodium: WebAssembly.Module | undefined;
-  /** Settles once the module is made (undefined if it could not be): workers launched after it get it. */
-  readonly sodiumReady: Promise<WebAssembly.Module | undefined>;
   /** How the games read their UDP ports, as asked and available here. */
   readonly udpReads: 'each' | 'wakes';
   /** Why `wakes` was asked but the games read `each`; undefined otherwise. */
@@ -189,14 +180,10 @@ export class BunWorkerLauncher implements GameLauncher {
     this.udpReadsFallback = support.ok ? undefined : support.why;
     this.stopGraceMs = options.stopGraceMs ?? 2000;
     this.closeBackstopMs = options.closeBackstopMs ?? 10000;
-    this.sodiumReady = compileSodiumModule().then(
-      (module) => (this.sodium = module),
-      () => undefined,
-    );
   }
 
   launch(spec: LaunchSpec, onEvent: (event: LauncherEvent) => void): GameHandle {
-    return new SupervisedWorker(this.entry, spec, onEvent, this.stopGraceMs, this.closeBackstopMs, this.sodium, this.udpReads === 'wakes' && polledUdpUnavailable(spec.env.bindHost) === undefined);
+    return new SupervisedWorker(this.entry, spec, onEvent, this.stopGraceMs, this.closeBackstopMs, this.udpReads === 'wakes' && polledUdpUnavailable(spec.env.bindHost) === undefined);
   }
 }
 
@@ -210,7 +197,6 @@ class SupervisedWorker implements GameHandle {
     onEvent: (event: LauncherEvent) => void,
     stopGraceMs: number,
     closeBackstopMs: number,
-    sodium: WebAssembly.Module | undefined,
     bindHere: boolean,
   ) {
     // Bound here, the port is ours: a worker that is terminated mid-tick cannot leave it bound, since the
@@ -221,8 +207,8 @@ class SupervisedWorker implements GameHandle {
     const udpFd = bindHere ? bindUdpFd(spec.env.bindHost, spec.env.port) : undefined;
     // The env option replaces the worker's environment entirely: it sees only the contract, secrets included,
     // and they never appear in argv or on the message channel.
-    // workerData carries only the compiled libsodium module (code, no secret) and the socket's descriptor.
-    const workerData: GameWorkerData = { ...(sodium ? { sodium } : {}), ...(udpFd !== undefined ? { udpFd } : {}) };
+    // workerData carries only the socket's descriptor (no secret).
+    const workerData: GameWorkerData = udpFd !== undefined ? { udpFd } : {};
     try {
       this.worker = new Worker(entry, { env: encodeWorkerEnv(spec.env), smol: true, workerData } as WorkerOptions);
     } catch (error) {

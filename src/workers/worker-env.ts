@@ -178,12 +178,10 @@ export function parseWorkerEnv(env: Readonly<Record<string, string | undefined>>
 }
 
 /**
- * What a Bun Worker game gets besides its environment (`new Worker(url, { workerData })`): code only, never a
- * secret. A child-process game gets nothing of the kind and compiles its own.
+ * What a Bun Worker game gets besides its environment (`new Worker(url, { workerData })`): never a secret. A
+ * child-process game gets nothing of the kind and binds its own port.
  */
 export interface GameWorkerData {
-  /** libsodium, compiled once by the launcher: the worker instantiates it instead of compiling it again. */
-  sodium?: WebAssembly.Module;
   /**
    * The game's UDP socket, bound by the launcher (`--udp-reads wakes`), which closes it once the worker is gone: the
    * game reads it at its loop's wakes (udp-polled.ts) and never closes it. Absent: the game binds its own port.

@@ -4,12 +4,13 @@ import {
   AEAD_TAG_BYTES,
   AeadError,
   chooseAead,
-  createSodiumAead,
   defaultAead,
   defaultAeadFallbackReason,
+  firstAead,
 } from '../../src/protocol/crypto/index.ts';
 import { nobleAead } from '../../src/protocol/crypto/noble.ts';
-import { compileSodiumModule } from '../../src/protocol/crypto/sodium.ts';
+import { createSimdAead } from '../../src/protocol/crypto/simd.ts';
+import { createSodiumAead } from '../../src/protocol/crypto/sodium.ts';
 import { randomBytes, seededRandom } from '../support/prng.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/[\s:]/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
@@ -17,9 +18,11 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const range = (from: number, length: number): Uint8Array => Uint8Array.from({ length }, (_, i) => from + i);
 
 const sodiumAead = await createSodiumAead();
-// Both are checked against the RFC vectors; libsodium is also checked against noble at every length, so the
-// default and the fallback (noble) agree byte for byte.
-const backends: Aead[] = [nobleAead, sodiumAead];
+const simdAead = await createSimdAead();
+// All are checked against the RFC vectors and against noble at every length, so the default (SIMD), the engine
+// without SIMD's (libsodium) and the fallback (noble) agree byte for byte; simd.test.ts also checks SIMD against
+// libsodium itself.
+const backends: Aead[] = [nobleAead, sodiumAead, simdAead];
 
 function seal(aead: Aead, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(data.length + AEAD_TAG_BYTES);
@@ -150,9 +153,33 @@ for (const aead of backends) {
   });
 }
 
-test('defaultAead is the libsodium wasm backend under Bun', () => {
+test('defaultAead is the SIMD wasm backend under Bun', () => {
   expect(defaultAeadFallbackReason).toBeNull();
-  expect(defaultAead.name).toBe('libsodium-wasm');
+  expect(defaultAead.name).toBe('simd-wasm');
+});
+
+describe('the fast backends in order', () => {
+  test('firstAead takes the first that loads, so an engine without wasm SIMD gets libsodium', async () => {
+    let tried = 0;
+    const aead = await firstAead([
+      () => {
+        tried++;
+        return Promise.reject(new Error('no wasm SIMD'));
+      },
+      async () => sodiumAead,
+      async () => {
+        tried++;
+        return nobleAead;
+      },
+    ]);
+    expect(aead).toBe(sodiumAead);
+    expect(tried).toBe(1);
+  });
+
+  test('firstAead rejects with every reason when none loads', async () => {
+    const failing = (why: string) => () => Promise.reject(new Error(why));
+    await expect(firstAead([failing('no wasm SIMD'), failing('wasm disabled by CSP')])).rejects.toThrow('no wasm SIMD; wasm disabled by CSP');
+  });
 });
 
 describe('fallback where wasm cannot load', () => {
@@ -182,53 +209,20 @@ describe('fallback where wasm cannot load', () => {
     expect(fallbackLoaded).toBe(false);
   });
 
-  test('a process using the protocol (as a game worker does) never loads noble', async () => {
+  test('a process using the protocol (as a game worker does) never loads noble or libsodium', async () => {
     // A fresh process: this test file itself imports noble. require.cache lists ES modules too under Bun.
     const root = new URL('../../', import.meta.url).pathname;
     const script = `
       await import(${JSON.stringify(`${root}src/protocol/netcode/index.ts`)});
       const { defaultAead } = await import(${JSON.stringify(`${root}src/protocol/crypto/index.ts`)});
-      console.log(JSON.stringify({ name: defaultAead.name, noble: Object.keys(require.cache).filter((k) => k.includes('noble')) }));
+      const loaded = (part) => Object.keys(require.cache).filter((k) => k.includes(part));
+      console.log(JSON.stringify({ name: defaultAead.name, noble: loaded('noble'), libsodium: loaded('libsodium') }));
     `;
     const proc = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' });
     const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
     const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
     clearTimeout(timer);
     expect(code).toBe(0);
-    expect(JSON.parse(out.trim())).toEqual({ name: 'libsodium-wasm', noble: [] });
+    expect(JSON.parse(out.trim())).toEqual({ name: 'simd-wasm', noble: [], libsodium: [] });
   }, 30_000);
-});
-
-describe('libsodium compiled once, instantiated per realm (game workers)', () => {
-  test('compileSodiumModule catches the module, puts WebAssembly.instantiate back, and an instance of it agrees with libsodium', async () => {
-    const original = WebAssembly.instantiate;
-    const module = await compileSodiumModule();
-    expect(module).toBeInstanceOf(WebAssembly.Module);
-    expect(WebAssembly.instantiate).toBe(original);
-    const shared = await createSodiumAead(module);
-    const rand = seededRandom(77);
-    for (const nonceBytes of [12, 24]) {
-      const key = randomBytes(rand, 32);
-      const nonce = randomBytes(rand, nonceBytes);
-      const aad = randomBytes(rand, 13);
-      const data = randomBytes(rand, 300);
-      const out = new Uint8Array(316);
-      shared.seal(key, nonce, aad, data, out);
-      const theirs = new Uint8Array(316);
-      sodiumAead.seal(key, nonce, aad, data, theirs);
-      expect(out).toEqual(theirs);
-      const back = new Uint8Array(300);
-      expect(sodiumAead.open(key, nonce, aad, out, back)).toBe(true);
-      expect([...back]).toEqual([...data]);
-    }
-  });
-
-  test('a module that is not libsodium is refused with an error, not a hang', async () => {
-    const empty = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
-    const outcome = await Promise.race([
-      createSodiumAead(empty).then(() => 'made', (error: unknown) => `refused: ${String(error)}`),
-      Bun.sleep(3000).then(() => 'hung'),
-    ]);
-    expect(outcome).toStartWith('refused');
-  });
 });

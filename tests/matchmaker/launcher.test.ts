@@ -204,17 +204,22 @@ describe.each(KINDS)('$name', (kind) => {
   });
 });
 
-describe('BunWorkerLauncher and libsodium', () => {
-  test('compiles libsodium once and hands each worker the module in workerData (code only, nothing else)', async () => {
-    const launcher = new BunWorkerLauncher({ entry: fixture('worker-data-worker.ts').href, stopGraceMs: 500 });
-    expect(await launcher.sodiumReady).toBeInstanceOf(WebAssembly.Module);
-    const port = await freeUdpPort();
-    const events: LauncherEvent[] = [];
-    const handle = launcher.launch({ env: testWorkerEnv(port), startTimeoutMs: 3000, heartbeatTimeoutMs: 1000 }, (event) => events.push(event));
-    const exit = () => events.find((e): e is Extract<LauncherEvent, { type: 'exit' }> => e.type === 'exit');
-    running.push({ events, handle, port, exit });
-    await waitFor(() => exit() !== undefined, 3000, 'exit');
-    expect(exit()?.cause).toBe('fatal');
-    expect(JSON.parse(exit()?.detail ?? '{}')).toEqual({ keys: ['sodium'], sodiumIsModule: true });
-  });
+describe('BunWorkerLauncher workerData', () => {
+  // Each worker compiles the protocol's own small SIMD module itself (crypto/simd.ts): no code is handed over.
+  for (const [udpReads, expected] of [
+    ['wakes', { keys: ['udpFd'], udpFdIsInteger: true }],
+    ['each', { keys: [], udpFdIsInteger: false }],
+  ] as const) {
+    test(`hands each worker nothing but the socket it bound (udpReads ${udpReads})`, async () => {
+      const launcher = new BunWorkerLauncher({ entry: fixture('worker-data-worker.ts').href, stopGraceMs: 500, udpReads });
+      const port = await freeUdpPort();
+      const events: LauncherEvent[] = [];
+      const handle = launcher.launch({ env: testWorkerEnv(port), startTimeoutMs: 3000, heartbeatTimeoutMs: 1000 }, (event) => events.push(event));
+      const exit = () => events.find((e): e is Extract<LauncherEvent, { type: 'exit' }> => e.type === 'exit');
+      running.push({ events, handle, port, exit });
+      await waitFor(() => exit() !== undefined, 3000, 'exit');
+      expect(exit()?.cause).toBe('fatal');
+      expect(JSON.parse(exit()?.detail ?? '{}')).toEqual(expected);
+    });
+  }
 });

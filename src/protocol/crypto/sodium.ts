@@ -1,10 +1,14 @@
 import createSodium, { type SodiumModule } from 'libsodium';
 import { type Aead, AEAD_KEY_BYTES, AEAD_TAG_BYTES, AeadError, checkAeadArgs, IETF_NONCE_BYTES, XCHACHA_NONCE_BYTES } from './aead.ts';
+import { copyIn, copyOut } from './wasm-heap.ts';
 
 /**
  * libsodium's wasm build, called through its raw exports rather than libsodium-wrappers: the wrappers allocate
  * and copy several buffers per call, which costs more than the cipher itself on game-sized packets. Here one
  * scratch region is allocated on the wasm heap up front and every call copies in, runs, and copies out.
+ *
+ * Since the SIMD module (simd.ts) it is the backend only where the engine has no wasm SIMD (index.ts), and the
+ * reference the SIMD module is tested against at every length (tests/crypto).
  *
  * Each call to `createSodiumAead` gets its own wasm instance, so no other code can grow (and so detach) the heap
  * behind our back: the heap view only changes inside `reserve`.
@@ -14,58 +18,8 @@ import { type Aead, AEAD_KEY_BYTES, AEAD_TAG_BYTES, AeadError, checkAeadArgs, IE
 const INITIAL_DATA_BYTES = 2048;
 const INITIAL_AAD_BYTES = 64;
 
-/**
- * libsodium compiled once, for other realms (game workers) to instantiate without compiling it again: a compile
- * costs each worker ~4 ms of its start and its own copy of the machine code (BENCHMARKS.md, "Load"). libsodium's
- * loader neither takes nor hands out bytes, so the module is caught on its way: `WebAssembly.instantiate` is
- * wrapped for the one call the loader makes, then put back. Rejects if no module went by.
- */
-export async function compileSodiumModule(): Promise<WebAssembly.Module> {
-  const original = WebAssembly.instantiate;
-  let caught: WebAssembly.Module | undefined;
-  const catching = async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports): Promise<unknown> => {
-    const result: unknown = await (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports);
-    if (result && typeof result === 'object' && 'module' in result && result.module instanceof WebAssembly.Module) caught ??= result.module;
-    return result;
-  };
-  WebAssembly.instantiate = catching as typeof WebAssembly.instantiate;
-  try {
-    await createSodium();
-  } finally {
-    WebAssembly.instantiate = original;
-  }
-  if (!caught) throw new AeadError('libsodium did not compile a WebAssembly module');
-  return caught;
-}
-
-let providedModule: WebAssembly.Module | undefined;
-
-/** The module `createSodiumAead` instantiates from now on instead of compiling libsodium (a worker's, from its launcher). */
-export function provideSodiumModule(module: WebAssembly.Module | undefined): void {
-  providedModule = module;
-}
-
-/** libsodium instantiated from `compiled`: no compile. Rejects (rather than hangs) if the instantiation fails. */
-function instantiateSodium(compiled: WebAssembly.Module): Promise<SodiumModule> {
-  return new Promise<SodiumModule>((resolve, reject) => {
-    createSodium({
-      instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): object {
-        WebAssembly.instantiate(compiled, imports).then((instance) => {
-          try {
-            done(instance, compiled);
-          } catch (error) {
-            // Not libsodium (its exports are missing): the loader throws here, inside our callback.
-            reject(error);
-          }
-        }, reject);
-        return {};
-      },
-    }).then(resolve, reject);
-  });
-}
-
-export async function createSodiumAead(compiled: WebAssembly.Module | undefined = providedModule): Promise<Aead> {
-  const sodium: SodiumModule = compiled ? await instantiateSodium(compiled) : await createSodium();
+export async function createSodiumAead(): Promise<Aead> {
+  const sodium: SodiumModule = await createSodium();
   if (sodium._sodium_init() < 0) throw new AeadError('libsodium failed to initialise');
 
   let heap = sodium.HEAPU8;
@@ -135,24 +89,4 @@ export async function createSodiumAead(compiled: WebAssembly.Module | undefined 
 
 function align16(n: number): number {
   return (n + 15) & ~15;
-}
-
-// Up to this size a byte loop beats TypedArray.set plus the subarray view it needs (measured with bench/aead.ts:
-// +15% pairs/s at 64 B, +6% at 1000 B, mostly from the key, nonce, AAD and tag copies).
-const SMALL_COPY = 64;
-
-function copyIn(src: Uint8Array, srcStart: number, length: number, heap: Uint8Array, dst: number): void {
-  if (length <= SMALL_COPY) {
-    for (let i = 0; i < length; i++) heap[dst + i] = src[srcStart + i]!;
-  } else {
-    heap.set(srcStart === 0 && length === src.length ? src : src.subarray(srcStart, srcStart + length), dst);
-  }
-}
-
-function copyOut(heap: Uint8Array, src: number, length: number, out: Uint8Array, dst: number): void {
-  if (length <= SMALL_COPY) {
-    for (let i = 0; i < length; i++) out[dst + i] = heap[src + i]!;
-  } else {
-    out.set(heap.subarray(src, src + length), dst);
-  }
 }
