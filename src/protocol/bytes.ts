@@ -8,42 +8,63 @@
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
+/**
+ * One 8-byte word every cursor converts numbers through, so a cursor needs no DataView over the caller's array.
+ * A view would cost each fresh array its ArrayBuffer, which JSC builds only at the first `.buffer`: three of them
+ * cost more than writing the rest of a connect token (bench/protocol.ts, tokens).
+ */
+const word = new DataView(new ArrayBuffer(8));
+const wordBytes = new Uint8Array(word.buffer);
+
+function put(buffer: Uint8Array, offset: number, length: number): void {
+  if (offset + length > buffer.length) throw new RangeError('write past the end of the buffer');
+  for (let i = 0; i < length; i++) buffer[offset + i] = wordBytes[i]!;
+}
+
+function take(buffer: Uint8Array, offset: number, length: number): void {
+  if (offset + length > buffer.length) throw new RangeError('read past the end of the buffer');
+  for (let i = 0; i < length; i++) wordBytes[i] = buffer[offset + i]!;
+}
+
 export class ByteWriter {
-  private readonly view: DataView;
   offset: number;
 
   constructor(readonly buffer: Uint8Array, offset = 0) {
-    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     this.offset = offset;
   }
 
   u8(value: number): this {
-    this.view.setUint8(this.offset, value);
+    if (this.offset >= this.buffer.length) throw new RangeError('write past the end of the buffer');
+    this.buffer[this.offset] = value;
     this.offset += 1;
     return this;
   }
 
   u16(value: number): this {
-    this.view.setUint16(this.offset, value, true);
+    word.setUint16(0, value, true);
+    put(this.buffer, this.offset, 2);
     this.offset += 2;
     return this;
   }
 
   u32(value: number): this {
-    this.view.setUint32(this.offset, value, true);
+    word.setUint32(0, value, true);
+    put(this.buffer, this.offset, 4);
     this.offset += 4;
     return this;
   }
 
   i32(value: number): this {
-    this.view.setInt32(this.offset, value, true);
+    word.setInt32(0, value, true);
+    put(this.buffer, this.offset, 4);
     this.offset += 4;
     return this;
   }
 
   u64(value: bigint): this {
     if (value < 0n || value > U64_MAX) throw new RangeError(`u64 out of range: ${value}`);
-    this.view.setBigUint64(this.offset, value, true);
+    word.setBigUint64(0, value, true);
+    put(this.buffer, this.offset, 8);
     this.offset += 8;
     return this;
   }
@@ -65,11 +86,9 @@ export class ByteWriter {
 }
 
 export class ByteReader {
-  private readonly view: DataView;
   offset: number;
 
   constructor(readonly buffer: Uint8Array, offset = 0) {
-    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     this.offset = offset;
   }
 
@@ -78,33 +97,33 @@ export class ByteReader {
   }
 
   u8(): number {
-    const value = this.view.getUint8(this.offset);
+    take(this.buffer, this.offset, 1);
     this.offset += 1;
-    return value;
+    return wordBytes[0]!;
   }
 
   u16(): number {
-    const value = this.view.getUint16(this.offset, true);
+    take(this.buffer, this.offset, 2);
     this.offset += 2;
-    return value;
+    return word.getUint16(0, true);
   }
 
   u32(): number {
-    const value = this.view.getUint32(this.offset, true);
+    take(this.buffer, this.offset, 4);
     this.offset += 4;
-    return value;
+    return word.getUint32(0, true);
   }
 
   i32(): number {
-    const value = this.view.getInt32(this.offset, true);
+    take(this.buffer, this.offset, 4);
     this.offset += 4;
-    return value;
+    return word.getInt32(0, true);
   }
 
   u64(): bigint {
-    const value = this.view.getBigUint64(this.offset, true);
+    take(this.buffer, this.offset, 8);
     this.offset += 8;
-    return value;
+    return word.getBigUint64(0, true);
   }
 
   /** A copy, so the result outlives the (often reused) source buffer. */

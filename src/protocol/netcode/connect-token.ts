@@ -124,6 +124,14 @@ export function openConnectTokenPrivate(sealed: SealedPrivateToken, protocolId: 
 
 /** Writes the 2048-byte public token. */
 export function writeConnectToken(token: ConnectToken, out = new Uint8Array(CONNECT_TOKEN_BYTES)): Uint8Array {
+  return writePublicToken(token, out, false);
+}
+
+/** Where the sealed private part sits in the public token: after version, protocol id, two timestamps and nonce. */
+const PRIVATE_OFFSET = VERSION_INFO_BYTES + 8 + 8 + 8 + CONNECT_TOKEN_NONCE_BYTES;
+
+/** The public token's fields into `out`; with `privateInPlace` the sealed private part is already at PRIVATE_OFFSET. */
+function writePublicToken(token: ConnectToken, out: Uint8Array, privateInPlace: boolean): Uint8Array {
   if (out.length !== CONNECT_TOKEN_BYTES) throw new RangeError(`connect token buffer must be ${CONNECT_TOKEN_BYTES} bytes`);
   checkFixed(token.nonce, CONNECT_TOKEN_NONCE_BYTES, 'connect token nonce');
   checkFixed(token.encryptedPrivate, CONNECT_TOKEN_PRIVATE_BYTES, 'encrypted private token');
@@ -132,15 +140,15 @@ export function writeConnectToken(token: ConnectToken, out = new Uint8Array(CONN
     .u64(token.protocolId)
     .u64(token.createTimestamp)
     .u64(token.expireTimestamp)
-    .bytes(token.nonce)
-    .bytes(token.encryptedPrivate)
-    .i32(checkTimeout(token.timeoutSeconds));
+    .bytes(token.nonce);
+  if (privateInPlace) writer.offset += CONNECT_TOKEN_PRIVATE_BYTES;
+  else writer.bytes(token.encryptedPrivate);
+  writer.i32(checkTimeout(token.timeoutSeconds));
   writeAddressesAndKeys(writer, token);
   writer.zeroTo(CONNECT_TOKEN_BYTES);
   return out;
 }
 
-/** Parses and validates a public token as a client receives it (the private part stays sealed). */
 export function readConnectToken(bytes: Uint8Array): ConnectToken | Rejection {
   if (bytes.length !== CONNECT_TOKEN_BYTES) return Rejected['bad-size'];
   const reader = new ByteReader(bytes);
@@ -187,7 +195,7 @@ export interface GenerateConnectTokenOptions {
 
 /**
  * Mints a connect token. Bad options are programming errors and throw a RangeError; the result is the
- * 2048 bytes to hand to the client and the same token as values.
+ * 2048 bytes to hand to the client and the same token as values (its `encryptedPrivate` a view of those bytes).
  */
 export function generateConnectToken(o: GenerateConnectTokenOptions): { bytes: Uint8Array; token: ConnectToken } {
   const random = o.random ?? defaultRandom;
@@ -206,10 +214,13 @@ export function generateConnectToken(o: GenerateConnectTokenOptions): { bytes: U
   const nonce = checkFixed(random(CONNECT_TOKEN_NONCE_BYTES), CONNECT_TOKEN_NONCE_BYTES, 'random nonce');
   const common = { timeoutSeconds: o.timeoutSeconds, serverAddresses: [...o.serverAddresses], clientToServerKey, serverToClientKey };
 
-  const encryptedPrivate = writeConnectTokenPrivate({ clientId: o.clientId, userData, ...common });
+  // The private part is written and sealed where the public token carries it: no buffer of its own, no copy.
+  const bytes = new Uint8Array(CONNECT_TOKEN_BYTES);
+  const encryptedPrivate = bytes.subarray(PRIVATE_OFFSET, PRIVATE_OFFSET + CONNECT_TOKEN_PRIVATE_BYTES);
+  writeConnectTokenPrivate({ clientId: o.clientId, userData, ...common }, encryptedPrivate);
   encryptConnectTokenPrivate(encryptedPrivate, o.protocolId, expireTimestamp, nonce, o.privateKey, o.aead);
   const token: ConnectToken = { protocolId: o.protocolId, createTimestamp, expireTimestamp, nonce, encryptedPrivate, ...common };
-  return { bytes: writeConnectToken(token), token };
+  return { bytes: writePublicToken(token, bytes, true), token };
 }
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
