@@ -7,7 +7,7 @@
  * over loopback to one receiver at a time, and the receiver reports its own CPU (user + system) from its first
  * datagram on, for --seconds:
  * - **Bun**: a bare process whose socket is the product's adapter (`openUdpTransport`) with a handler that only
- *   counts, run with huddle's engine setting (src/jsc-tuning.ts), as a game process runs;
+ *   counts, run with huddle's engine settings (src/engine-settings.ts), as a game process runs;
  * - **C, per datagram**: blocking `recv`, one wake per datagram, the same pattern with no runtime on top;
  * - **Bun, at 40 Hz**: the same process reading whatever waits at each of 40 ticks a second through the product's
  *   polled socket (udp-polled.ts, `--udp-reads wakes`);
@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jscEnvironment } from '../src/jsc-tuning.ts';
+import { engineEnvironment } from '../src/engine-settings.ts';
 import { median } from '../src/stats/percentile.ts';
 import { freeUdpPort } from '../tests/matchmaker/support/env.ts';
 import { benchArgs } from './args.ts';
@@ -75,7 +75,7 @@ interface Run {
 type Side = 'bun' | 'bunTick' | 'c' | 'cTick';
 
 async function measure(receiver: string[], rate: number, port: number): Promise<Run> {
-  const child = Bun.spawn(receiver, { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...jscEnvironment(process.env) } });
+  const child = Bun.spawn(receiver, { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...engineEnvironment(process.env) } });
   const killer = setTimeout(() => child.kill(), (flags.seconds + 20) * 1000);
   try {
     const reader = child.stdout.getReader();

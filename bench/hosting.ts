@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GAME_WORKER_ENTRY } from '../src/workers/launcher.ts';
-import { jscEnvironment } from '../src/jsc-tuning.ts';
+import { engineEnvironment } from '../src/engine-settings.ts';
 import { benchArgs, usageError } from './args.ts';
 import { median } from '../src/stats/percentile.ts';
 import { DEFAULT_GAME_PORTS, portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
@@ -83,8 +83,8 @@ const EXIT_GRACE_MS = 10_000;
 
 /** Runs one child and returns its RESULT, with `exitedCleanly` saying whether it ended on its own. */
 async function runChild(args: string[], timeoutMs: number): Promise<Result> {
-  // With the JSC settings `huddle serve` runs with (src/jsc-tuning.ts); a BUN_JSC_* value given to this bench wins.
-  const child = Bun.spawn([process.execPath, RUN, ...args, '--game-ports', gamePorts], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...jscEnvironment(process.env) } });
+  // With the engine settings `huddle serve` runs with (src/engine-settings.ts); a value given to this bench wins.
+  const child = Bun.spawn([process.execPath, RUN, ...args, '--game-ports', gamePorts], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, ...engineEnvironment(process.env) } });
   const killer = setTimeout(() => child.kill(), timeoutMs);
   const stdout = await new Response(child.stdout).text().catch(() => '');
   // stdout closes when the process ends, so this wait is only for its status.

@@ -25,7 +25,7 @@ import { join as joinPath } from 'node:path';
 import { median, percentileOfSorted } from '../src/stats/percentile.ts';
 import { GAME_WORKER_ENTRY } from '../src/workers/launcher.ts';
 import { portCount, settlesWithin, waitForQuietMachine } from './hosting-common.ts';
-import { jscEnvironment } from '../src/jsc-tuning.ts';
+import { engineEnvironment } from '../src/engine-settings.ts';
 import { benchArgs, usageError } from './args.ts';
 import { forEachLine } from './load-io.ts';
 
@@ -121,9 +121,9 @@ async function runStep(k: number): Promise<Result> {
     '--join-concurrency', String(joinConcurrency), '--round-seconds', String(roundSecondsFor(k)), '--game-ports', gamePorts,
     '--creates', String(creates), '--create-gap-ms', String(flags['create-gap-ms']), '--warm-games', String(flags['warm-games']), '--udp-reads', flags['udp-reads'], '--bot-udp-reads', flags['bot-udp-reads'], '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
   // Pinned: the server process (every thread it will start inherits the mask) on CPU 0.
-  // The server runs in the step's process, not through the CLI: it gets the JSC settings `huddle serve` runs with
-  // (src/jsc-tuning.ts) here; a BUN_JSC_* value given to this bench wins, to measure without them.
-  const env = { ...process.env, ...jscEnvironment(process.env), ...(flags['gc-log'] ? { BUN_JSC_logGC: '1' } : {}) };
+  // The server runs in the step's process, not through the CLI: it gets the engine settings `huddle serve` runs with
+  // (src/engine-settings.ts) here; a value given to this bench wins, to measure without them.
+  const env = { ...process.env, ...engineEnvironment(process.env), ...(flags['gc-log'] ? { BUN_JSC_logGC: '1' } : {}) };
   const child = Bun.spawn(pin ? ['taskset', '-c', '0', ...argv] : argv, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env });
   const killer = setTimeout(() => child.kill(), Math.min((stepSecondsFor(k) + 120) * 1000, msLeft() + 30_000));
   let result: Result | undefined;

@@ -6,7 +6,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { parseConfig, serveHelp } from './config.ts';
 import { createLogger, resolveLogFormat } from './log.ts';
-import { reexecWithJscSettings } from './jsc-tuning.ts';
+import { reexecWithEngineSettings } from './engine-settings.ts';
 // The matchmaker and the bot are loaded by their commands only: `huddle game` (one per game with --launcher process)
 // starts in a third of the time without them.
 
@@ -120,8 +120,8 @@ export async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   const args = process.argv.slice(2);
-  // A command that runs (not one that only prints its help or version) runs with huddle's JSC settings.
+  // A command that runs (not one that only prints its help or version) runs with huddle's engine settings (JSC's and mimalloc's).
   const onlyPrints = args.some((arg) => ['--help', '-h', 'help', '--version', '-v'].includes(arg));
-  if (!onlyPrints) await reexecWithJscSettings();
+  if (!onlyPrints) await reexecWithEngineSettings();
   process.exit(await main(args));
 }

@@ -16,7 +16,7 @@ import { type ChannelConnection, CHANNEL_CLOSE, type ChannelHub, type ChannelPee
 import type { AdoptSpec, GameHandle, GameLauncher, LaunchSpec, LauncherEvent, ProcessIdentity } from './launcher.ts';
 import { Supervisor } from './supervisor.ts';
 import { encodeWorkerEnv } from './worker-env.ts';
-import { jscEnvironment } from '../jsc-tuning.ts';
+import { engineEnvironment } from '../engine-settings.ts';
 
 export interface ProcessLauncherOptions {
   /** Where its games' channels arrive (the server mounts it on the report route's listener). */
@@ -61,13 +61,13 @@ export class ProcessLauncher implements GameLauncher {
     try {
       child = Bun.spawn({
         cmd: [...this.command],
-        // The whole environment: the contract, the locator and huddle's JSC settings (jsc-tuning.ts: read only
+        // The whole environment: the contract, the locator and huddle's engine settings (engine-settings.ts: read only
         // at a process's start, so they go here), nothing else of ours (no PATH, no HOME, no tokens).
         env: {
           ...encodeWorkerEnv(spec.env),
           ...(this.options.locatorFile ? { HUDDLE_MATCHMAKER_LOCATOR: this.options.locatorFile } : {}),
           ...(this.options.udpReads ? { HUDDLE_UDP_READS: this.options.udpReads } : {}),
-          ...jscEnvironment(process.env),
+          ...engineEnvironment(process.env),
         },
         stdin: 'ignore',
         stdout: fd,

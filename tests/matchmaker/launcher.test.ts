@@ -9,7 +9,7 @@ import { channelUpgrade } from '../../src/matchmaker/internal/channel-routes.ts'
 import { ChannelHub } from '../../src/workers/channel-hub.ts';
 import { BunWorkerLauncher, type GameHandle, type GameLauncher, type LauncherEvent } from '../../src/workers/launcher.ts';
 import { ProcessLauncher } from '../../src/workers/process-launcher.ts';
-import { JSC_SETTINGS } from '../../src/jsc-tuning.ts';
+import { ENGINE_SETTINGS } from '../../src/engine-settings.ts';
 import { WORKER_ENV_NAMES } from '../../src/workers/worker-env.ts';
 import { freeUdpPort, portIsFree, testWorkerEnv, waitFor } from './support/env.ts';
 
@@ -54,8 +54,8 @@ const KINDS: Kind[] = [
     name: 'ProcessLauncher',
     launcher: (name) => new ProcessLauncher({ hub, logDir, command: [process.execPath, fileURLToPath(fixture(name))], stopGraceMs: 500 }),
     reportUrl: () => `http://127.0.0.1:${listener?.port}/internal/games/testgame0000000000000A/report`,
-    // A process reads the engine's settings at its start: they come in its environment (src/jsc-tuning.ts).
-    extraEnv: Object.keys(JSC_SETTINGS),
+    // A process reads the engine's settings at its start: they come in its environment (src/engine-settings.ts).
+    extraEnv: Object.keys(ENGINE_SETTINGS),
   },
 ];
 

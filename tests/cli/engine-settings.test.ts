@@ -1,5 +1,5 @@
 /**
- * huddle's JSC settings (src/jsc-tuning.ts): JSC reads BUN_JSC_* only at a process's start, so `huddle serve`
+ * huddle's engine settings (src/engine-settings.ts): JSC and mimalloc read theirs only at a process's start, so `huddle serve`
  * started without them replaces itself with the same command plus them — same pid, same argv — and an operator's
  * own value wins. Checked on a real `huddle serve` child through /proc.
  */
@@ -8,7 +8,7 @@ import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
-import { JSC_SETTINGS, jscEnvironment, lacksJscSettings } from '../../src/jsc-tuning.ts';
+import { ENGINE_SETTINGS, engineEnvironment, lacksEngineSettings } from '../../src/engine-settings.ts';
 import { freePortRange, readyUrl } from '../matchmaker/support/env.ts';
 
 const ENTRY = new URL('../../src/index.ts', import.meta.url).pathname;
@@ -40,19 +40,29 @@ async function serve(extraEnv: Record<string, string>, dataDirFlag = true): Prom
   return { child, argv };
 }
 
-describe('JSC settings', () => {
+describe('engine settings', () => {
+  test('this Bun has the mimalloc option the settings name, and takes it from the environment', () => {
+    // mimalloc ignores a name it does not know: a Bun whose allocator dropped or renamed the option fails here.
+    const env = { PATH: process.env.PATH ?? '', MIMALLOC_VERBOSE: '1', ...engineEnvironment({}) };
+    const run = Bun.spawnSync([process.execPath, '-e', '0'], { env, stdout: 'pipe', stderr: 'pipe', timeout: 10_000 });
+    const printed = `${run.stdout.toString()}${run.stderr.toString()}`;
+    expect(printed).toMatch(/option 'purge_holes': 0\b/);
+    const without = Bun.spawnSync([process.execPath, '-e', '0'], { env: { ...env, MIMALLOC_PURGE_HOLES: '1' }, stdout: 'pipe', stderr: 'pipe', timeout: 10_000 });
+    expect(`${without.stdout.toString()}${without.stderr.toString()}`).toMatch(/option 'purge_holes': 1\b/);
+  });
+
   test('each setting unless the environment has its own', () => {
-    expect(jscEnvironment({})).toEqual({ ...JSC_SETTINGS });
-    expect(jscEnvironment({ BUN_JSC_useFTLJIT: '1', OTHER: 'x' })).toEqual({ BUN_JSC_useFTLJIT: '1' });
-    expect(lacksJscSettings({})).toBe(true);
-    expect(lacksJscSettings({ ...JSC_SETTINGS })).toBe(false);
+    expect(engineEnvironment({})).toEqual({ ...ENGINE_SETTINGS });
+    expect(engineEnvironment({ BUN_JSC_useFTLJIT: '1', OTHER: 'x' })).toEqual({ ...ENGINE_SETTINGS, BUN_JSC_useFTLJIT: '1' });
+    expect(lacksEngineSettings({})).toBe(true);
+    expect(lacksEngineSettings({ ...ENGINE_SETTINGS })).toBe(false);
   });
 
   test('huddle serve started without them runs with them: the same process (pid, argv) re-executed', async () => {
     if (process.platform !== 'linux') return;
     const { child, argv } = await serve({});
     const env = procEnv(child.pid);
-    for (const [name, value] of Object.entries(JSC_SETTINGS)) expect(env[name]).toBe(value);
+    for (const [name, value] of Object.entries(ENGINE_SETTINGS)) expect(env[name]).toBe(value);
     expect(env.PATH).toBe(process.env.PATH ?? '');
     expect(readFileSync(`/proc/${child.pid}/cmdline`, 'latin1').split('\0').filter(Boolean)).toEqual(argv);
   }, 20_000);
