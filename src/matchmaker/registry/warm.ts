@@ -1,6 +1,6 @@
 /**
  * Warm games: game servers started before anyone asks for one, so that a create does not wait 20–30 ms for a
- * worker to load its modules and libsodium (BENCHMARKS.md "Hosting"). A fleet keeps a buffer of ready game servers
+ * worker to load its modules (BENCHMARKS.md "Hosting"). A fleet keeps a buffer of ready game servers
  * for the same reason (Agones' `Ready` servers).
  *
  * Nothing is shared or reused between games. Each warm game is a game server of its own with its own game id,
