@@ -16,13 +16,18 @@ const U64_MAX = 0xffff_ffff_ffff_ffffn;
 const word = new DataView(new ArrayBuffer(8));
 const wordBytes = new Uint8Array(word.buffer);
 
+/** Where a DataView threw, so do these: a negative or fractional offset, or one running past the end. */
+function inBounds(buffer: Uint8Array, offset: number, length: number): boolean {
+  return Number.isInteger(offset) && offset >= 0 && offset + length <= buffer.length;
+}
+
 function put(buffer: Uint8Array, offset: number, length: number): void {
-  if (offset + length > buffer.length) throw new RangeError('write past the end of the buffer');
+  if (!inBounds(buffer, offset, length)) throw new RangeError('write past the end of the buffer');
   for (let i = 0; i < length; i++) buffer[offset + i] = wordBytes[i]!;
 }
 
 function take(buffer: Uint8Array, offset: number, length: number): void {
-  if (offset + length > buffer.length) throw new RangeError('read past the end of the buffer');
+  if (!inBounds(buffer, offset, length)) throw new RangeError('read past the end of the buffer');
   for (let i = 0; i < length; i++) wordBytes[i] = buffer[offset + i]!;
 }
 
@@ -34,7 +39,7 @@ export class ByteWriter {
   }
 
   u8(value: number): this {
-    if (this.offset >= this.buffer.length) throw new RangeError('write past the end of the buffer');
+    if (!inBounds(this.buffer, this.offset, 1)) throw new RangeError('write past the end of the buffer');
     this.buffer[this.offset] = value;
     this.offset += 1;
     return this;

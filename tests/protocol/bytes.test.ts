@@ -38,6 +38,47 @@ describe('ByteWriter / ByteReader', () => {
     expect(() => new ByteWriter(new Uint8Array(3)).bytes(new Uint8Array(4))).toThrow(RangeError);
     expect(() => new ByteWriter(new Uint8Array(8)).u64(-1n)).toThrow(RangeError);
   });
+
+  // Every width at the very end of its buffer and one byte short of room, and offsets a DataView refused: the
+  // cursors convert through a scratch word, so each bound is their own check.
+  const WIDTHS = [
+    ['u8', 1],
+    ['u16', 2],
+    ['u32', 4],
+    ['i32', 4],
+    ['u64', 8],
+  ] as const;
+  const write = (writer: ByteWriter, width: (typeof WIDTHS)[number][0]): ByteWriter => (width === 'u64' ? writer.u64(1n) : writer[width](1));
+
+  test('each width fits exactly at the end, and one byte more throws without writing', () => {
+    for (const [width, bytes] of WIDTHS) {
+      const fits = new Uint8Array(bytes + 3).fill(0xee);
+      write(new ByteWriter(fits, 3), width);
+      expect(fits[3]).toBe(1);
+      expect(new ByteReader(fits, 3)[width]()).toBe(width === 'u64' ? 1n : 1);
+      const short = new Uint8Array(bytes + 2).fill(0xee);
+      expect(() => write(new ByteWriter(short, 3), width)).toThrow(RangeError);
+      expect(short.every((b) => b === 0xee)).toBe(true);
+      expect(() => new ByteReader(short, 3)[width]()).toThrow(RangeError);
+    }
+  });
+
+  test('negative, fractional and NaN offsets throw, as a DataView did', () => {
+    for (const [width] of WIDTHS) {
+      for (const offset of [-1, -8, 0.5, Number.NaN]) {
+        const buffer = new Uint8Array(16).fill(0xee);
+        expect(() => write(new ByteWriter(buffer, offset), width)).toThrow(RangeError);
+        expect(buffer.every((b) => b === 0xee)).toBe(true);
+        expect(() => new ByteReader(buffer, offset)[width]()).toThrow(RangeError);
+      }
+    }
+  });
+
+  test('values wrap as a DataView wrote them', () => {
+    const out = new Uint8Array(11);
+    new ByteWriter(out).u8(0x1ff).u16(0x12345).u32(-1).i32(0x80000000);
+    expect(toHex(out)).toBe('ff' + '4523' + 'ffffffff' + '00000080');
+  });
 });
 
 describe('constantTimeEqual / isZero', () => {

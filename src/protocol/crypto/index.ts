@@ -55,8 +55,8 @@ export async function chooseAead(
 
 /**
  * The backend the protocol uses unless a caller passes another one, chosen by bench/aead.ts (BENCHMARKS.md,
- * "AEAD backends"): the SIMD module is the fastest at every packet size (1.4–1.6x libsodium's wasm), and the one
- * that brings writing and reading a packet level with the netcode C reference at 100 B. Its instantiation is async,
+ * "AEAD backends"): the SIMD module is the fastest at every packet size (1.5–1.6x libsodium's wasm from 100 B),
+ * and the one that brings writing and reading a packet level with the netcode C reference at 100 B. Its instantiation is async,
  * so this module awaits it at top level: importers see a ready backend and the hot path never checks for one.
  *
  * Where wasm is unavailable (in practice only a browser page whose CSP forbids it; Bun always has wasm and SIMD)

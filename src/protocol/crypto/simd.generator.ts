@@ -326,11 +326,24 @@ function poly1305(): string {
     '(call $polyBlocks (local.get $m) (i32.and (local.get $length) (i32.const -16)))',
     '(call $polyTag)',
     `(v128.store (local.get $out) (v128.load (i32.const ${LAYOUT.MAC})))`,
+    '(call $wipe)',
   ];
   return func('$poly1305', '(param $key i32) (param $m i32) (param $length i32) (param $out i32)', '', body, 'poly1305');
 }
 
 const AEAD_PARAMS = '(param $key i32) (param $nonce i32) (param $nonceLength i32) (param $aad i32) (param $aadLength i32) (param $data i32) (param $length i32) (param $tag i32)';
+
+/**
+ * $wipe: the key material a call leaves in the module zeroed (STATE's key or subkey words, the key stream, the
+ * Poly1305 key, pad and tag, r, s and h), as libsodium wipes its own; the caller's copies after IO_START are theirs.
+ */
+function wipe(): string {
+  const body = [
+    `(memory.fill (i32.const 0) (i32.const 0) (i32.const ${LAYOUT.MAC + 16}))`,
+    ...POLY_GLOBALS.map((name) => `(global.set $${name} (i64.const 0))`),
+  ];
+  return func('$wipe', '', '', body);
+}
 
 /** seal(...): data encrypted in place, its tag written at `tag`. */
 function seal(): string {
@@ -341,6 +354,7 @@ function seal(): string {
     '(call $polyPadded (local.get $data) (local.get $length))',
     '(call $polyFinish (local.get $aadLength) (local.get $length))',
     `(v128.store (local.get $tag) (v128.load (i32.const ${LAYOUT.MAC})))`,
+    '(call $wipe)',
   ];
   return func('$seal', AEAD_PARAMS, '', body, 'seal');
 }
@@ -353,13 +367,12 @@ function open(): string {
     '(call $polyPadded (local.get $data) (local.get $length))',
     '(call $polyFinish (local.get $aadLength) (local.get $length))',
     // Compared in constant time: every byte's difference or-ed together, one test at the end.
-    `(if (i32.eqz (v128.any_true (v128.xor (v128.load (local.get $tag)) (v128.load (i32.const ${LAYOUT.MAC})))))`,
-    '  (then',
-    '    (call $xorStream (local.get $data) (local.get $length))',
-    '    (return (i32.const 1))))',
-    '(i32.const 0)',
+    `(local.set $authentic (i32.eqz (v128.any_true (v128.xor (v128.load (local.get $tag)) (v128.load (i32.const ${LAYOUT.MAC}))))))`,
+    '(if (local.get $authentic) (then (call $xorStream (local.get $data) (local.get $length))))',
+    '(call $wipe)',
+    '(local.get $authentic)',
   ];
-  return func('$open', AEAD_PARAMS, '', body, 'open', '(result i32)');
+  return func('$open', AEAD_PARAMS, '(local $authentic i32)', body, 'open', '(result i32)');
 }
 
 function func(name: string, params: string, locals: string, body: string[], exportName?: string, result = ''): string {
@@ -382,6 +395,7 @@ export function simdModuleText(): string {
     polyPadded(),
     polyTag(),
     polyFinish(),
+    wipe(),
     poly1305(),
     seal(),
     open(),

@@ -149,6 +149,7 @@ function writePublicToken(token: ConnectToken, out: Uint8Array, privateInPlace: 
   return out;
 }
 
+/** Parses and validates a public token as a client receives it (the private part stays sealed). */
 export function readConnectToken(bytes: Uint8Array): ConnectToken | Rejection {
   if (bytes.length !== CONNECT_TOKEN_BYTES) return Rejected['bad-size'];
   const reader = new ByteReader(bytes);
