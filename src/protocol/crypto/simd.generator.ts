@@ -118,14 +118,34 @@ function hchacha(): string {
     return `(i32.load offset=${4 * (i - 12)} (local.get $nonce))`;
   };
   const body = [
+    ...scalarRounds(load),
+    ...[0, 1, 2, 3, 12, 13, 14, 15].map((w, k) => `(i32.store (i32.const ${LAYOUT.STATE + 16 + 4 * k}) (local.get $x${w}))`),
+  ];
+  return func('$hchacha', '(param $key i32) (param $nonce i32)', `${words('x', 'i32')} (local $t i32) (local $i i32)`, body);
+}
+
+/**
+ * $block1(counter): one block of STATE's key stream into KS, scalar: for a last pass that needs one block, where
+ * four lanes would cost nearly twice as much (a 1000-byte packet's seventeenth block).
+ */
+function block1(): string {
+  const load = (i: number): string => (i === 12 ? '(local.get $counter)' : `(i32.load (i32.const ${LAYOUT.STATE + 4 * i}))`);
+  const body = [
+    ...scalarRounds(load),
+    ...Array.from({ length: 16 }, (_, i) => `(i32.store (i32.const ${LAYOUT.KS + 4 * i}) (i32.add (local.get $x${i}) ${load(i)}))`),
+  ];
+  return func('$block1', '(param $counter i32)', `${words('x', 'i32')} (local $t i32) (local $i i32)`, body);
+}
+
+/** ChaCha20's twenty rounds on scalar locals $x0..$x15, loaded by `load`. */
+function scalarRounds(load: (i: number) => string): string[] {
+  return [
     ...Array.from({ length: 16 }, (_, i) => `(local.set $x${i} ${load(i)})`),
     '(local.set $i (i32.const 10))',
     '(loop $rounds',
     ...doubleRound(SCALAR_OPS).map((line) => `  ${line}`),
     '  (br_if $rounds (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))',
-    ...[0, 1, 2, 3, 12, 13, 14, 15].map((w, k) => `(i32.store (i32.const ${LAYOUT.STATE + 16 + 4 * k}) (local.get $x${w}))`),
   ];
-  return func('$hchacha', '(param $key i32) (param $nonce i32)', `${words('x', 'i32')} (local $t i32) (local $i i32)`, body);
 }
 
 /**
@@ -155,7 +175,7 @@ function setup(): string {
 
 /**
  * $xorStream(data, length): data ^= the key stream from block 1 on (block 0 was the Poly1305 key): the rest of
- * the first pass (KS from byte 64), then a pass per 256 bytes.
+ * the first pass (KS from byte 64), then a pass per 256 bytes, the last one a single block when that is all it needs.
  */
 function xorStream(): string {
   const body = [
@@ -167,7 +187,9 @@ function xorStream(): string {
     '    (if (i32.eq (local.get $ks) (i32.const 256))',
     '      (then',
     '        (local.set $counter (i32.add (local.get $counter) (i32.const 4)))',
-    '        (call $keystream4 (local.get $counter))',
+    '        (if (i32.le_u (local.get $length) (i32.const 64))',
+    '          (then (call $block1 (local.get $counter)))',
+    '          (else (call $keystream4 (local.get $counter))))',
     '        (local.set $ks (i32.const 0))))',
     '    (if (i32.ge_u (local.get $length) (i32.const 16))',
     '      (then',
@@ -388,6 +410,7 @@ export function simdModuleText(): string {
     ...POLY_GLOBALS.map((name) => `(global $${name} (mut i64) (i64.const 0))`),
     keystream4(),
     hchacha(),
+    block1(),
     setup(),
     xorStream(),
     polyInit(),
