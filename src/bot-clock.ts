@@ -21,7 +21,14 @@ export class BotClock {
       queueMicrotask(() => {
         throw error;
       }),
-  ) {}
+  ) {
+    if (!Number.isFinite(hz) || hz <= 0) throw new RangeError(`a bot clock runs at a rate > 0 Hz, got ${hz}`);
+  }
+
+  /** Whether its timer is running: only while some bot is joined. */
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
 
   /** Steps `step` at every tick from now on; returns the function that stops it (the last one stops the timer). */
   join(step: BotStep): () => void {
@@ -42,6 +49,8 @@ export class BotClock {
 
   private tick(): void {
     for (const step of [...this.steps]) {
+      // One that left during this tick (another's step stopped it) does not step again.
+      if (!this.steps.has(step)) continue;
       try {
         step(performance.now() / 1000);
       } catch (error) {

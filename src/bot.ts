@@ -132,6 +132,11 @@ async function postTicket(server: string, path: string, body: object, headers: R
 
 export async function runBot(options: BotOptions): Promise<BotOutcome> {
   const emit = options.onEvent ?? (() => {});
+  // Decided before anything is asked of the matchmaker: reads at wakes where they cannot work fail here, not after
+  // a game was created or a seat taken.
+  const support = polledUdpSupport();
+  const reads = options.udpReads ?? (support.ok ? 'wakes' : 'each');
+  if (reads === 'wakes' && !support.ok) throw new Error(`UDP reads at wakes are not available: ${support.why}`);
   const ticket = await requestTicket(options);
   const creating = 'create' in options.mode;
   if (creating && ticket.passcode) emit({ event: 'created', gameId: ticket.gameId, passcode: ticket.passcode, port: ticket.port });
@@ -283,7 +288,6 @@ export async function runBot(options: BotOptions): Promise<BotOutcome> {
     if (view.phase === 'playing' && latest && view.role === 'player' && view.you !== undefined) client.sendGameMessage(Channel.Input, arena.input(botControls(latest, view.you)));
     client.update(t);
   };
-  const reads = options.udpReads ?? (polledUdpSupport().ok ? 'wakes' : 'each');
   if (reads === 'wakes') socket = polled = new PolledUdpSocket(bindUdpFd('0.0.0.0', 0), { owned: true });
   else {
     socket = await openUdpTransport({

@@ -14,8 +14,9 @@
  * JSC and mimalloc read these from environment variables once, when the process starts, and Bun has no call to
  * change them afterwards. So the CLI, started without them, replaces itself with the very same command and the
  * settings added (`execve`: same pid, same argv, same open files; nothing has started yet), and the process
- * launcher puts them in each game's environment. A value the operator set wins and stops the re-exec:
- * `BUN_JSC_useFTLJIT=1` brings FTL back, `MIMALLOC_PURGE_HOLES=1` the purging.
+ * launcher puts them in each game's environment. A value the operator set wins (the re-exec adds only the
+ * missing ones, and none happens when both are set): `BUN_JSC_useFTLJIT=1` brings FTL back,
+ * `MIMALLOC_PURGE_HOLES=1` the purging.
  */
 import { readFileSync } from 'node:fs';
 

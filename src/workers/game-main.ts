@@ -15,7 +15,7 @@ import { TickTimer } from './tick-timer.ts';
 import { GameSession } from '../game/session.ts';
 import { sessionNetcodeEvents } from '../game/session-netcode.ts';
 import { createGameLink } from '../game/peer-link.ts';
-import { ArenaRound } from '../game/arena-round.ts';
+import { ArenaRound, SNAPSHOTS_PER_SECOND } from '../game/arena-round.ts';
 import { wakePhase } from './wake-phase.ts';
 import { parseAddress } from '../protocol/netcode/address.ts';
 import { NetcodeServer } from '../protocol/netcode/server.ts';
@@ -72,7 +72,9 @@ export async function runGame(env: WorkerEnv, channel: HostChannel, options: Gam
   let server: NetcodeServer | undefined;
   // Created before the socket, so the first datagram is timed too; the loop below schedules its first wake when it
   // starts, so the game's own start is not counted as the first wake's lateness.
-  const tickTimer = new TickTimer(1000 / TICK_HZ, performance.now());
+  // A wake more than one snapshot period late is a stall: the game is handed its real time, so the round restarts
+  // its snapshot schedule instead of sending the missed ones in the same millisecond.
+  const tickTimer = new TickTimer(1000 / TICK_HZ, performance.now(), 1000 / SNAPSHOTS_PER_SECOND);
   let failedDatagrams = 0;
   let lastFailureLog = -Infinity;
   // Receive, AEAD open and message handling: anyone can send datagrams, so if one ever reaches a bug it must cost

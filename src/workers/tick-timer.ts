@@ -20,9 +20,10 @@ import type { TickDurations, TickStats } from '../contract/worker-messages.ts';
 /** More than a heartbeat interval can hold at 30 Hz (the longest interval is the 120 s timeout / 4). */
 const MAX_SAMPLES = 1024;
 /**
- * A wake this many periods late (the machine stalled, the process was stopped) is handed the time it started, not
- * its due time, and the periods in between are counted as `missed`: the round then restarts its own schedule
- * instead of running the missed ticks back to back.
+ * By default a wake this many periods late (the machine stalled, the process was stopped) is handed the time it
+ * started, not its due time, and the periods in between are counted as `missed`: the round then restarts its own
+ * schedule instead of running the missed ticks back to back. A caller whose own schedule is coarser passes its
+ * threshold (the game loop: one 50 ms snapshot period).
  */
 const MAX_BEHIND_PERIODS = 5;
 
@@ -70,9 +71,14 @@ export class TickTimer {
   private datagrams = 0;
   private missed = 0;
 
-  constructor(periodMs: number, firstDueMs: number) {
+  /** How late a wake must be to count as a stall, ms. */
+  private readonly stallMs: number;
+
+  constructor(periodMs: number, firstDueMs: number, stallMs = MAX_BEHIND_PERIODS * periodMs) {
+    if (!(stallMs > 0)) throw new RangeError(`a stall threshold must be > 0 ms, got ${stallMs}`);
     this.periodMs = periodMs;
     this.dueMs = firstDueMs;
+    this.stallMs = stallMs;
   }
 
   /** The next wake is due at `dueMs` (the game's answer to "when next?"). */
@@ -102,7 +108,7 @@ export class TickTimer {
     const late = Math.max(0, nowMs - this.dueMs);
     this.lateness.add(late);
     this.tickStartedAt = nowMs;
-    if (late > MAX_BEHIND_PERIODS * this.periodMs) {
+    if (late > this.stallMs) {
       this.missed += Math.floor(late / this.periodMs);
       return nowMs;
     }

@@ -8,8 +8,8 @@
  */
 const INVERSE_GOLDEN_RATIO = (Math.sqrt(5) - 1) / 2;
 
+/** The phase of a game on UDP `port` (an integer 0..65535; anything else is a RangeError). */
 export function wakePhase(port: number): number {
-  const phase = (port * INVERSE_GOLDEN_RATIO) % 1;
-  // Guard the edge the modulo can round onto.
-  return phase >= 0 && phase < 1 ? phase : 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`a UDP port is an integer 0..65535, got ${port}`);
+  return (port * INVERSE_GOLDEN_RATIO) % 1;
 }

@@ -6,6 +6,7 @@ import { TURN_LEFT, TURN_RIGHT } from '../../src/game/sim/controls.ts';
 import { Phase } from '../../src/game/sim/view.ts';
 import { Channel } from '../../src/game/peer-link.ts';
 import { SNAPSHOT_MAX_BYTES } from '../../src/game/codec/snapshot.ts';
+import { TickTimer } from '../../src/workers/tick-timer.ts';
 
 const setup = (roundSeconds = 5) => ({
   difficulty: 'hard' as const,
@@ -125,6 +126,21 @@ describe('ArenaRound', () => {
     expect(snapshotTimes.length).toBe(wakes);
   });
 
+  test('over ten minutes at seconds since 1970 the snapshots stay on their phase (found again each time, not added)', () => {
+    const start = 1_764_600_000.123;
+    const round = new ArenaRound({ ...setup(700), wakePhase: 0.4 }, 5);
+    round.connect(0, 0);
+    round.begin(start);
+    let last = start;
+    while (last < start + 600) {
+      last = round.nextDueAt();
+      round.update(last, () => {});
+    }
+    // Added 0.05 s at a time the schedule drifted ~0.6 ms in 600 s; on the phase it is off by the clock's rounding.
+    const periods = (last - 0.4 * 0.05) / 0.05;
+    expect(Math.abs(periods - Math.round(periods)) * 0.05).toBeLessThan(2e-6);
+  });
+
   test('after a stall the snapshots restart from now instead of going out back to back', () => {
     const round = new ArenaRound(setup(60), 8);
     let snapshots = 0;
@@ -144,6 +160,31 @@ describe('ArenaRound', () => {
     expect(round.world.tick).toBe(tick + 1);
     round.update(2.05, count);
     expect(snapshots).toBe(3);
+  });
+
+  // As game-main.ts drives it: each wake run at the time its TickTimer hands back, one wake stalled by 120 ms.
+  function snapshotGapsAfterStall(timer: TickTimer): number[] {
+    const round = new ArenaRound(setup(60), 8);
+    const sentAt: number[] = [];
+    let realMs = 0;
+    round.connect(0, 0);
+    round.begin(0);
+    timer.schedule(round.nextDueAt() * 1000);
+    for (let wake = 0; wake < 40; wake++) {
+      realMs = Math.max(realMs, timer.nextDueMs) + (wake === 10 ? 120 : 0);
+      const t = timer.tickStarted(realMs) / 1000;
+      round.update(t, (_index, channel) => channel === Channel.Snapshot && sentAt.push(realMs));
+      timer.tickEnded(realMs);
+      timer.schedule(Math.max(round.nextDueAt(), t + 0.001) * 1000);
+    }
+    return sentAt.slice(1).map((at, i) => at - sentAt[i]!);
+  }
+
+  test('a wake 120 ms late restarts the snapshots with the game loop’s stall threshold, not sends three at once', () => {
+    const gaps = snapshotGapsAfterStall(new TickTimer(1000 / 30, 0, 50));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(25);
+    // With the default threshold (5 periods of 30 Hz, 167 ms) that wake ran at its due time: a burst.
+    expect(Math.min(...snapshotGapsAfterStall(new TickTimer(1000 / 30, 0)))).toBeLessThan(1);
   });
 
   test('after a stall the schedule keeps its phase; a phase outside [0, 1) is refused', () => {

@@ -65,3 +65,50 @@ test('a bot whose step throws does not stop the others at that tick; the error i
   expect(errors.length).toBe(after);
   expect((errors[0] as Error).message).toBe('broken bot');
 });
+
+test('one interval for any number of bots, cleared when the last leaves; a rate that is not > 0 is refused', () => {
+  const started: unknown[] = [];
+  const cleared: unknown[] = [];
+  const realSet = globalThis.setInterval;
+  const realClear = globalThis.clearInterval;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const timer = realSet(...args);
+    started.push(timer);
+    return timer;
+  }) as typeof setInterval;
+  globalThis.clearInterval = ((timer: Parameters<typeof clearInterval>[0]) => {
+    cleared.push(timer);
+    realClear(timer);
+  }) as typeof clearInterval;
+  try {
+    const clock = new BotClock();
+    const bots = [0, 1, 2].map(() => clock.join(() => {}));
+    expect(started.length).toBe(1);
+    expect(clock.running).toBe(true);
+    bots[0]!();
+    bots[1]!();
+    expect(cleared.length).toBe(0);
+    bots[2]!();
+    expect(cleared).toEqual(started);
+    expect(clock.running).toBe(false);
+  } finally {
+    globalThis.setInterval = realSet;
+    globalThis.clearInterval = realClear;
+  }
+  for (const hz of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => new BotClock(hz)).toThrow(RangeError);
+});
+
+test('a bot that leaves during a tick (another step stopped it) does not step in that tick', async () => {
+  const clock = new BotClock(50);
+  const order: string[] = [];
+  let leaveB: () => void = () => {};
+  const leaveA = clock.join(() => {
+    order.push('A');
+    leaveB();
+  });
+  leaveB = clock.join(() => order.push('B'));
+  leaves.push(leaveA);
+  await Bun.sleep(60);
+  expect(order[0]).toBe('A');
+  expect(order).not.toContain('B');
+});

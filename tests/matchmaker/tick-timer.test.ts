@@ -66,6 +66,19 @@ describe('TickTimer lateness', () => {
     expect(timer.take()?.lateness.maxMs).toBe(0);
   });
 
+  test('a caller may set its own stall threshold: the game loop counts one snapshot period late as a stall', () => {
+    const timer = new TickTimer(PERIOD, 0, 50);
+    tick(timer, 0);
+    // Due at 33.3, woken 60 ms late: past 50 ms, so run at now (the round then restarts its snapshots from there).
+    expect(timer.tickStarted(PERIOD + 60)).toBe(PERIOD + 60);
+    timer.tickEnded(PERIOD + 60);
+    timer.schedule(PERIOD + 60 + PERIOD);
+    // 40 ms late is still a late wake run at its due time.
+    expect(timer.tickStarted(2 * PERIOD + 60 + 40)).toBeCloseTo(2 * PERIOD + 60, 9);
+    expect(() => new TickTimer(PERIOD, 0, 0)).toThrow(RangeError);
+    expect(() => new TickTimer(PERIOD, 0, Number.NaN)).toThrow(RangeError);
+  });
+
   test('after a stall of more than 5 periods the wake runs at now and the skipped periods are counted', () => {
     const timer = new TickTimer(PERIOD, 0);
     tick(timer, 0);

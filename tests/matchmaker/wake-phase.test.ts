@@ -30,3 +30,8 @@ test('ports a few apart (a range with gaps, as games come and go) are spread too
   // The fractional part of 40000 × 0.6180339887… = 24721.3595…
   expect(wakePhase(40000)).toBeCloseTo(0.35955, 4);
 });
+
+test('a port that is not an integer 0..65535 is refused, not turned into phase 0', () => {
+  for (const port of [-1, 65536, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => wakePhase(port)).toThrow(RangeError);
+  expect(wakePhase(0)).toBe(0);
+});

@@ -160,6 +160,8 @@ describe.skipIf(!supported)('PolledUdpSocket (reads at wakes)', () => {
     // A send the kernel took says so; an empty one is refused, not thrown (bun:ffi has no pointer to nothing).
     expect(socket.send(new Uint8Array([1]), '127.0.0.1', await freeUdpPort())).toBe(true);
     expect(socket.send(new Uint8Array(0), '127.0.0.1', await freeUdpPort())).toBe(false);
+    // A port outside 1..65535 is refused: the kernel would take 65536 + p as p.
+    for (const bad of [0, 65536 + socket.localPort, -1, 1.5, Number.NaN]) expect(socket.send(new Uint8Array([1]), '127.0.0.1', bad)).toBe(false);
     expect(isIpLiteral('0.0.0.0')).toBe(true);
     expect(isIpLiteral('::')).toBe(true);
     expect(isIpLiteral('localhost')).toBe(false);

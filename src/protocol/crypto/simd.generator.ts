@@ -12,20 +12,12 @@
  * - Poly1305 is poly1305-donna's 32-bit form (five 26-bit limbs, products in i64), which wasm runs natively.
  * - XChaCha20's HChaCha20 is the same rounds, scalar, on one block.
  * Everything is generated from the few functions below (a quarter round, a double round), not written out, so
- * the eighty quarter rounds are one line each here.
- *
- * Memory (one 64 KiB page at the start, the caller's buffers after IO_START; simd.ts grows it for long inputs):
- *   STATE  0   the ChaCha20 input block (16 words; the counter word is set per pass)
- *   KS     64  four blocks of key stream
- *   POLYK  320 the Poly1305 key (block 0's first 32 bytes)
- *   PAD    352 one zero-padded Poly1305 block (a partial tail, or the two lengths)
- *   MAC    368 the computed tag
+ * the eighty quarter rounds are one line each here. Its memory: simd-layout.ts.
  */
 import wabt from 'wabt';
+import { LAYOUT } from './simd-layout.ts';
 
 export const GENERATED_PATH = new URL('./simd.generated.ts', import.meta.url).pathname;
-
-export const LAYOUT = { STATE: 0, KS: 64, POLYK: 320, PAD: 352, MAC: 368, IO_START: 1024 } as const;
 
 // "expand 32-byte k", the ChaCha20 constants.
 const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
@@ -353,6 +345,13 @@ function poly1305(): string {
   return func('$poly1305', '(param $key i32) (param $m i32) (param $length i32) (param $out i32)', '', body, 'poly1305');
 }
 
+/** The AEAD's tag over the AAD and the ciphertext (in `data`), to MAC: what seal and open both compute. */
+const TAG_OF_AAD_AND_DATA = [
+  '(call $polyPadded (local.get $aad) (local.get $aadLength))',
+  '(call $polyPadded (local.get $data) (local.get $length))',
+  '(call $polyFinish (local.get $aadLength) (local.get $length))',
+];
+
 const AEAD_PARAMS = '(param $key i32) (param $nonce i32) (param $nonceLength i32) (param $aad i32) (param $aadLength i32) (param $data i32) (param $length i32) (param $tag i32)';
 
 /**
@@ -372,9 +371,7 @@ function seal(): string {
   const body = [
     '(call $setup (local.get $key) (local.get $nonce) (local.get $nonceLength))',
     '(call $xorStream (local.get $data) (local.get $length))',
-    '(call $polyPadded (local.get $aad) (local.get $aadLength))',
-    '(call $polyPadded (local.get $data) (local.get $length))',
-    '(call $polyFinish (local.get $aadLength) (local.get $length))',
+    ...TAG_OF_AAD_AND_DATA,
     `(v128.store (local.get $tag) (v128.load (i32.const ${LAYOUT.MAC})))`,
     '(call $wipe)',
   ];
@@ -385,9 +382,7 @@ function seal(): string {
 function open(): string {
   const body = [
     '(call $setup (local.get $key) (local.get $nonce) (local.get $nonceLength))',
-    '(call $polyPadded (local.get $aad) (local.get $aadLength))',
-    '(call $polyPadded (local.get $data) (local.get $length))',
-    '(call $polyFinish (local.get $aadLength) (local.get $length))',
+    ...TAG_OF_AAD_AND_DATA,
     // Compared in constant time: every byte's difference or-ed together, one test at the end.
     `(local.set $authentic (i32.eqz (v128.any_true (v128.xor (v128.load (local.get $tag)) (v128.load (i32.const ${LAYOUT.MAC}))))))`,
     '(if (local.get $authentic) (then (call $xorStream (local.get $data) (local.get $length))))',

@@ -1,5 +1,6 @@
 import { type Aead, AEAD_KEY_BYTES, AEAD_TAG_BYTES, checkAeadArgs } from './aead.ts';
 import { SIMD_MODULE_BASE64 } from './simd.generated.ts';
+import { LAYOUT } from './simd-layout.ts';
 import { copyIn, copyOut } from './wasm-heap.ts';
 
 /**
@@ -19,8 +20,8 @@ export interface SimdExports {
   poly1305(key: number, message: number, length: number, out: number): void;
 }
 
-/** Where the caller's buffers start: below it is the module's own state (simd.generator.ts LAYOUT.IO_START). */
-export const IO_START = 1024;
+/** Where the caller's buffers start: below it is the module's own state. */
+export const IO_START = LAYOUT.IO_START;
 const KEY = IO_START;
 const NONCE = KEY + AEAD_KEY_BYTES;
 const TAG = NONCE + 32;

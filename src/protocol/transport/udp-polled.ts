@@ -267,6 +267,11 @@ export class PolledUdpSocket implements DatagramTransport {
   send(data: Uint8Array, host: string, port: number): boolean {
     // ptr() refuses an empty array; netcode never sends one, but a send must not throw into the game's tick.
     if (this.closed || data.length === 0) return false;
+    // The kernel takes the port as 16 bits: 65536 + p would reach p.
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      this.options.onError?.(new Error('UDP send to a port outside 1..65535'));
+      return false;
+    }
     let address = this.addresses.get(host);
     if (address === undefined) {
       try {
