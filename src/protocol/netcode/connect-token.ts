@@ -54,10 +54,16 @@ export interface ConnectToken {
 export function writeConnectTokenPrivate(token: ConnectTokenPrivate, out = new Uint8Array(CONNECT_TOKEN_PRIVATE_BYTES)): Uint8Array {
   if (out.length !== CONNECT_TOKEN_PRIVATE_BYTES) throw new RangeError(`private token buffer must be ${CONNECT_TOKEN_PRIVATE_BYTES} bytes`);
   checkFixed(token.userData, USER_DATA_BYTES, 'user data');
-  const writer = new ByteWriter(out).u64(token.clientId).i32(checkTimeout(token.timeoutSeconds));
-  writeAddressesAndKeys(writer, token);
+  const writer = new ByteWriter(out);
+  writePrivateFields(writer, token.clientId, token.timeoutSeconds, token);
   writer.bytes(token.userData).zeroTo(CONNECT_TOKEN_PRIVATE_BYTES);
   return out;
+}
+
+/** The private part's fields up to its user data, which the caller writes (or leaves zero). */
+function writePrivateFields(writer: ByteWriter, clientId: bigint, timeoutSeconds: number, token: AddressesAndKeys): void {
+  writer.u64(clientId).i32(checkTimeout(timeoutSeconds));
+  writeAddressesAndKeys(writer, token);
 }
 
 /** Parses a decrypted private part (at least its 1008 sealed bytes). */
@@ -77,6 +83,9 @@ export function connectTokenAad(protocolId: bigint, expireTimestamp: bigint, out
   return out;
 }
 
+/** The AAD every seal and open here writes and passes on at once (the AEAD copies it): none allocated per token. */
+const aadScratch = new Uint8Array(CONNECT_TOKEN_AAD_BYTES);
+
 /** Seals a 1024-byte private plaintext in place. */
 export function encryptConnectTokenPrivate(
   buffer: Uint8Array,
@@ -88,7 +97,7 @@ export function encryptConnectTokenPrivate(
 ): void {
   checkFixed(buffer, CONNECT_TOKEN_PRIVATE_BYTES, 'private token');
   checkFixed(nonce, CONNECT_TOKEN_NONCE_BYTES, 'connect token nonce');
-  const aad = connectTokenAad(protocolId, expireTimestamp);
+  const aad = connectTokenAad(protocolId, expireTimestamp, aadScratch);
   aead.seal(privateKey, nonce, aad, buffer.subarray(0, CONNECT_TOKEN_PRIVATE_SEALED_BYTES), buffer);
 }
 
@@ -107,7 +116,7 @@ export function decryptConnectTokenPrivate(
 ): boolean {
   if (sealed.length !== CONNECT_TOKEN_PRIVATE_BYTES || nonce.length !== CONNECT_TOKEN_NONCE_BYTES) return false;
   if (out.length < CONNECT_TOKEN_PRIVATE_SEALED_BYTES) return false;
-  const aad = connectTokenAad(protocolId, expireTimestamp);
+  const aad = connectTokenAad(protocolId, expireTimestamp, aadScratch);
   return aead.open(privateKey, nonce, aad, sealed, out.subarray(0, CONNECT_TOKEN_PRIVATE_SEALED_BYTES));
 }
 
@@ -205,22 +214,33 @@ export function generateConnectToken(o: GenerateConnectTokenOptions): { bytes: U
   const lifetime = lifetimeOf(o.expireSeconds);
   const expireTimestamp = lifetime < 0n ? NEVER_EXPIRES : createTimestamp + lifetime;
   if (expireTimestamp > U64_MAX) throw new RangeError(`create timestamp ${createTimestamp} + lifetime ${lifetime} overflows a u64`);
-  const userData = new Uint8Array(USER_DATA_BYTES);
-  if (o.userData) {
-    if (o.userData.length > USER_DATA_BYTES) throw new RangeError(`user data is ${o.userData.length} bytes, at most ${USER_DATA_BYTES}`);
-    userData.set(o.userData);
-  }
+  const userData = o.userData;
+  if (userData && userData.length > USER_DATA_BYTES) throw new RangeError(`user data is ${userData.length} bytes, at most ${USER_DATA_BYTES}`);
   const clientToServerKey = checkFixed(random(KEY_BYTES), KEY_BYTES, 'random key');
   const serverToClientKey = checkFixed(random(KEY_BYTES), KEY_BYTES, 'random key');
   const nonce = checkFixed(random(CONNECT_TOKEN_NONCE_BYTES), CONNECT_TOKEN_NONCE_BYTES, 'random nonce');
-  const common = { timeoutSeconds: o.timeoutSeconds, serverAddresses: [...o.serverAddresses], clientToServerKey, serverToClientKey };
-
-  // The private part is written and sealed where the public token carries it: no buffer of its own, no copy.
+  // The private part is written and sealed where the public token carries it: no buffer of its own, no copy. The
+  // token is fresh, so its zero padding (and the user data's) is already there. Objects are built once, without
+  // spreads: this is what the matchmaker does per join, and the protocol bench's "tokens" figure.
   const bytes = new Uint8Array(CONNECT_TOKEN_BYTES);
   const encryptedPrivate = bytes.subarray(PRIVATE_OFFSET, PRIVATE_OFFSET + CONNECT_TOKEN_PRIVATE_BYTES);
-  writeConnectTokenPrivate({ clientId: o.clientId, userData, ...common }, encryptedPrivate);
-  encryptConnectTokenPrivate(encryptedPrivate, o.protocolId, expireTimestamp, nonce, o.privateKey, o.aead);
-  const token: ConnectToken = { protocolId: o.protocolId, createTimestamp, expireTimestamp, nonce, encryptedPrivate, ...common };
+  const token: ConnectToken = {
+    protocolId: o.protocolId,
+    createTimestamp,
+    expireTimestamp,
+    nonce,
+    encryptedPrivate,
+    timeoutSeconds: o.timeoutSeconds,
+    serverAddresses: o.serverAddresses.slice(),
+    clientToServerKey,
+    serverToClientKey,
+  };
+  const privateWriter = new ByteWriter(bytes, PRIVATE_OFFSET);
+  writePrivateFields(privateWriter, o.clientId, token.timeoutSeconds, token);
+  if (userData) privateWriter.bytes(userData);
+  const aad = connectTokenAad(o.protocolId, expireTimestamp, aadScratch);
+  const plaintext = bytes.subarray(PRIVATE_OFFSET, PRIVATE_OFFSET + CONNECT_TOKEN_PRIVATE_SEALED_BYTES);
+  (o.aead ?? defaultAead).seal(o.privateKey, nonce, aad, plaintext, encryptedPrivate);
   return { bytes: writePublicToken(token, bytes, true), token };
 }
 
