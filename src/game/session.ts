@@ -14,7 +14,7 @@
  * so a game the matchmaker did not accept never starts.
  */
 import type { GameReport, WorkerExitReason, WorkerPhase } from '../contract/worker-messages.ts';
-import { HostMark } from './host-mark.ts';
+import { type HostCandidate, HostMark } from './host-mark.ts';
 import { type Difficulty, Lobby } from './lobby.ts';
 import { CHANNEL_RELIABLE, type ClientMessage, decodeClientMessage, encodeMessage, sanitizeChat, type ServerMessage } from './messages.ts';
 import type { GameLink } from './peer-link.ts';
@@ -72,13 +72,15 @@ export interface SessionClient {
   readonly userData: Uint8Array;
 }
 
-interface Seat {
+interface Seat extends HostCandidate {
   readonly clientId: bigint;
   readonly index: number;
   readonly name: string;
   /** Admission order (the lobby lists seats in it). */
   readonly order: number;
   connection: Connection | undefined;
+  /** `connection !== undefined`, read by the host mark. */
+  readonly connected: boolean;
   /** When the current connection began, or when the seat dropped. */
   since: number;
   /** Set while the seat is held without a connection: released at `droppedAt + grace`. */
@@ -127,6 +129,7 @@ export const IDLE_UPDATE_SECONDS = 0.1;
 export class GameSession {
   private readonly lobby: Lobby;
   private readonly hostMark: HostMark;
+  private readonly hostCandidates: Seat[] = [];
   /** Every seat still held, and (mid-round) released ones kept for the results. */
   private readonly seats = new Map<bigint, Seat>();
   private readonly connections = new Map<number, Connection>();
@@ -239,6 +242,9 @@ export class GameSession {
       name: tokenName || `player ${index + 1}`,
       order: this.admissions++,
       connection: undefined,
+      get connected() {
+        return this.connection !== undefined;
+      },
       since: now,
       droppedAt: undefined,
       quietDrop: false,
@@ -461,8 +467,14 @@ export class GameSession {
   }
 
   private expireHeldSeats(now: number): void {
+    const expired = (seat: Seat): boolean =>
+      seat.droppedAt !== undefined && !seat.released && now >= seat.droppedAt + this.options.rejoinGraceSeconds;
+    // Asked at every wake: look before copying (a release changes the map).
+    let any = false;
+    for (const seat of this.seats.values()) any ||= expired(seat);
+    if (!any) return;
     for (const seat of [...this.seats.values()]) {
-      if (seat.droppedAt !== undefined && !seat.released && now >= seat.droppedAt + this.options.rejoinGraceSeconds) {
+      if (expired(seat)) {
         this.release(seat, 'expired', now);
         if (this.isEnded()) return;
       }
@@ -472,10 +484,12 @@ export class GameSession {
   /** Moves the host mark as the seats changed; says so to everyone when it moved. True if it moved. */
   private updateHost(now: number): boolean {
     const before = this.hostMark.host;
-    const announce = this.hostMark.update(
-      now,
-      this.heldSeats().map((s) => ({ clientId: s.clientId, connected: s.connection !== undefined, since: s.since, order: s.order })),
-    );
+    // Every wake asks, so the held seats go in as they are, in a reused list: no copies, no sort (the mark breaks
+    // ties by admission order itself).
+    const candidates = this.hostCandidates;
+    candidates.length = 0;
+    for (const seat of this.seats.values()) if (!seat.released) candidates.push(seat);
+    const announce = this.hostMark.update(now, candidates);
     const host = this.hostSeat();
     if (announce && host) {
       this.host.log('host_changed', { seat: host.index });

@@ -9,9 +9,10 @@ export class IdPool {
 
   /** A caller keeps live entities far below `space`, so the scan ends. */
   take(live: readonly { id: number }[]): number {
-    const used = new Set(live.map((e) => e.id));
+    // Ids are handed out in order, so the cursor's id is almost always free: a scan of the live list per try
+    // costs less than building a set of them for every shot.
     let id = this.next;
-    while (used.has(id)) id = (id + 1) % this.space;
+    while (inUse(live, id)) id = (id + 1) % this.space;
     this.next = (id + 1) % this.space;
     return id;
   }
@@ -19,4 +20,9 @@ export class IdPool {
   get cursor(): number {
     return this.next;
   }
+}
+
+function inUse(live: readonly { id: number }[], id: number): boolean {
+  for (let i = 0; i < live.length; i++) if (live[i]!.id === id) return true;
+  return false;
 }
