@@ -80,6 +80,7 @@ const { values: flags } = benchArgs({
     'bot-udp-reads': { type: 'string', default: 'wakes', choices: ['wakes', 'each'], help: "how the bots read their sockets (wakes, huddle bot's default)" },
     'heartbeat-timeout-ms': { type: 'number', integer: true, min: 0, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms; 0: the product's default" },
     'pin-bots': { type: 'string', default: '', value: 'cpu list', help: "run the bots' and the join client's processes under taskset -c on these CPUs" },
+    'bots-nice': { type: 'number', integer: true, min: 0, max: 19, default: 0, help: "run the bots' and the join client's processes under nice -n N" },
   },
 });
 const creates = flags.creates;
@@ -89,8 +90,16 @@ const udpReadsFlag = flags['udp-reads'];
 if (udpReadsFlag !== 'wakes' && udpReadsFlag !== 'each') throw new Error(`--udp-reads: expected wakes or each, got ${udpReadsFlag}`);
 const udpReads: 'wakes' | 'each' = udpReadsFlag;
 const pinBots = flags['pin-bots'];
-/** Prefix for the other processes: pinned to their own CPUs with --pin-bots (this process was pinned by its parent). */
-const pinned = (argv: string[]): string[] => (pinBots ? ['taskset', '-c', pinBots, ...argv] : argv);
+const botsNice = flags['bots-nice'];
+/**
+ * Prefix for the other processes: pinned to their own CPUs with --pin-bots (this process was pinned by its
+ * parent), and under nice with --bots-nice.
+ */
+const pinned = (argv: string[]): string[] => [
+  ...(botsNice ? ['nice', '-n', String(botsNice)] : []),
+  ...(pinBots ? ['taskset', '-c', pinBots] : []),
+  ...argv,
+];
 const k = flags.k;
 const seconds = flags.seconds;
 const joinSeconds = flags['join-seconds'];
@@ -502,6 +511,7 @@ async function step(server: RunningServer, tracking: TrackingLauncher, log: Read
       problems: log.problems.slice(0, 5),
       loadavg: loadavg().map((l) => Number(l.toFixed(2))),
       pinnedBots: pinBots || null,
+      botsNice,
       worker: workerEntry ? 'bundled' : 'source',
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     };

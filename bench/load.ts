@@ -47,6 +47,7 @@ const { values: flags } = benchArgs({
     'join-concurrency': { type: 'number', integer: true, min: 1, default: 8, help: 'join requests in flight' },
     worker: { type: 'string', default: 'bundled', choices: ['bundled', 'source'], help: 'the game worker as one file (as the binary) or from source' },
     pin: { type: 'boolean', help: 'server on CPU 0, bots and join client on CPU 1 (taskset)' },
+    'bots-nice': { type: 'number', integer: true, min: 0, max: 19, default: 0, help: 'run the bots and the join client under nice -n N: players are not on the server, so their load can yield to it (0: as the server)' },
     'keep-going': { type: 'boolean', help: 'run every K of the ladder even after one did not hold' },
     'heartbeat-timeout-ms': { type: 'number', integer: true, min: 0, default: 0, help: "diagnostic: the server's --heartbeat-timeout-ms (heartbeats at a quarter of it); 0: the product's default" },
     'gc-log': { type: 'boolean', help: "diagnostic: JSC's GC log on in the server (BUN_JSC_logGC), its pauses in the window summarised" },
@@ -71,6 +72,7 @@ const gamePorts = flags['game-ports'];
 if (Math.max(...kLadder) + 2 > portCount(gamePorts)) usageError(COMMAND, `--game-ports ${gamePorts} is too small for K = ${Math.max(...kLadder)} plus the join and create targets`);
 
 const pin = flags.pin;
+const botsNice = flags['bots-nice'];
 if (pin) {
   const probe = Bun.spawnSync(['taskset', '-c', '0', 'true'], { stdout: 'ignore', stderr: 'pipe' });
   if (!probe.success) usageError(COMMAND, `--pin needs taskset (util-linux), which did not run: ${probe.stderr.toString().trim() || `exit ${probe.exitCode}`}`);
@@ -119,7 +121,7 @@ const RUN = new URL('./load-run.ts', import.meta.url).pathname;
 async function runStep(k: number): Promise<Result> {
   const argv = [process.execPath, RUN, '--k', String(k), '--seconds', String(seconds), '--join-seconds', String(joinSeconds),
     '--join-concurrency', String(joinConcurrency), '--round-seconds', String(roundSecondsFor(k)), '--game-ports', gamePorts,
-    '--creates', String(creates), '--create-gap-ms', String(flags['create-gap-ms']), '--warm-games', String(flags['warm-games']), '--udp-reads', flags['udp-reads'], '--bot-udp-reads', flags['bot-udp-reads'], '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : [])];
+    '--creates', String(creates), '--create-gap-ms', String(flags['create-gap-ms']), '--warm-games', String(flags['warm-games']), '--udp-reads', flags['udp-reads'], '--bot-udp-reads', flags['bot-udp-reads'], '--heartbeat-timeout-ms', String(flags['heartbeat-timeout-ms']), ...(bundle ? ['--worker-entry', bundle.entry] : []), ...(pin ? ['--pin-bots', '1'] : []), '--bots-nice', String(botsNice)];
   // Pinned: the server process (every thread it will start inherits the mask) on CPU 0.
   // The server runs in the step's process, not through the CLI: it gets the engine settings `huddle serve` runs with
   // (src/engine-settings.ts) here; a value given to this bench wins, to measure without them.
@@ -206,7 +208,7 @@ function markdown(head: string[], rows: string[][]): string {
 if (fromFile) console.log(`huddle load benchmark — the tables of ${fromFile} (each step's own load average is in its row)\n`);
 else console.log(`huddle load benchmark — nproc ${cpus().length}, ${cpus()[0]?.model ?? '?'}, Bun ${Bun.version}, ${new Date().toISOString()}, ` +
   `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; K ${kLadder.join(',')}, ${seconds} s window, ${creates} creates, ` +
-  `join ${joinSeconds ? `${joinSeconds} s × ${joinConcurrency}` : 'off'}, worker ${worker}${pin ? ', pinned: server CPU 0, bots CPU 1' : ''}\n`);
+  `join ${joinSeconds ? `${joinSeconds} s × ${joinConcurrency}` : 'off'}, worker ${worker}${pin ? ', pinned: server CPU 0, bots CPU 1' : ''}${botsNice ? `, bots at nice ${botsNice}` : ''}\n`);
 
 const results: Result[] = fromFile ? (JSON.parse(await Bun.file(fromFile).text()) as Result[]) : [];
 let stopReason = fromFile ? `from ${fromFile}` : 'ladder done';
@@ -244,7 +246,7 @@ for (const k of fromFile ? [] : kLadder) {
 if (bundle) rmSync(bundle.dir, { recursive: true, force: true });
 
 const kOf = (r: Result): string => `${num(r, 'k')}${r.attempt === 2 ? ' (2nd)' : ''}`;
-console.log(`\nK arena games × ${PLAYERS} bots, ${seconds} s window of play${pin ? ', server pinned to CPU 0, bots to CPU 1' : ''}. Tick lateness and work in ms ` +
+console.log(`\nK arena games × ${PLAYERS} bots, ${seconds} s window of play${pin ? ', server pinned to CPU 0, bots to CPU 1' : ''}${botsNice ? `, bots at nice ${botsNice}` : ''}. Tick lateness and work in ms ` +
   `(p50/p99: upper edge of the bucket, "≤"; max exact); per game over the window. Snapshot gaps in ms per player over the window (1 ms bins).`);
 console.log(markdown(
   ['K', 'lateness p50 worst game', 'lateness p99 median / **worst** game', 'lateness p99 after 15 s, worst', 'lateness max worst', 'work p99 median / worst', 'work max worst',
