@@ -74,6 +74,10 @@ export class ByteWriter {
     return this;
   }
 
+  /**
+   * Copies `source` in. It must not overlap the bytes it is written to (a short copy runs forward; asking
+   * `source.buffer` to tell would cost a fresh array its ArrayBuffer, the price this cursor avoids).
+   */
   bytes(source: Uint8Array): this {
     const length = source.length;
     if (!inBounds(this.buffer, this.offset, length)) throw new RangeError('write past the end of the buffer');

@@ -12,6 +12,7 @@
  * - `open` checks the tag at the end of `sealed` and, only if it is authentic, writes the plaintext into `out`
  *   (`out.length === sealed.length - 16`) and returns true. On failure it returns false and `out` holds
  *   unspecified bytes. `out` may start at the same byte as `sealed` (in place).
+ * - Every argument is read during the call only: callers reuse their nonce and AAD scratch at once.
  */
 export interface Aead {
   /** A short name for logs and benchmarks, e.g. "noble" or "libsodium-wasm". */
