@@ -35,6 +35,14 @@ export interface SupervisorOptions extends Pick<LaunchSpec, 'startTimeoutMs' | '
   noun: string;
 }
 
+/**
+ * A heartbeat deadline that fires this much later than set was not watched: this thread itself was not running
+ * when it passed (an overloaded machine, a pause), and what the game posted meanwhile may still be queued behind
+ * the timer. The verdict then waits this long again, so the queue gets its turn first.
+ */
+export const SUPERVISOR_STALL_MS = 500;
+const MAX_STALL_DEFERRALS = 3;
+
 export class Supervisor {
   private ready = false;
   /** A warm game: 'waiting' until it posts `standby`, 'standing_by' until `begin()`, then 'begun'. */
@@ -45,6 +53,9 @@ export class Supervisor {
   private stopRequested: string | undefined;
   private startTimer: Timer | undefined;
   private heartbeatTimer: Timer | undefined;
+  /** When the heartbeat deadline passes (performance.now()), and how often a stalled watcher moved it since. */
+  private heartbeatDueAt = 0;
+  private heartbeatDeferrals = 0;
   private graceTimer: Timer | undefined;
   private backstopTimer: Timer | undefined;
 
@@ -201,10 +212,22 @@ export class Supervisor {
   /** The heartbeat deadline, re-armed (a reconnected channel gets a full timeout to speak). */
   armHeartbeat(): void {
     clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = setTimeout(
-      () => this.fail('heartbeat_timeout', `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`),
-      this.options.heartbeatTimeoutMs,
-    );
+    const timeout = this.options.heartbeatTimeoutMs;
+    this.heartbeatDueAt = performance.now() + timeout;
+    this.heartbeatDeferrals = 0;
+    this.heartbeatTimer = setTimeout(() => this.heartbeatDue(), timeout);
+  }
+
+  private heartbeatDue(): void {
+    const now = performance.now();
+    // A watcher that stalls again and again still gives its verdict after a few looks.
+    if (now - this.heartbeatDueAt > SUPERVISOR_STALL_MS && this.heartbeatDeferrals < MAX_STALL_DEFERRALS) {
+      this.heartbeatDeferrals++;
+      this.heartbeatDueAt = now + SUPERVISOR_STALL_MS;
+      this.heartbeatTimer = setTimeout(() => this.heartbeatDue(), SUPERVISOR_STALL_MS);
+      return;
+    }
+    this.fail('heartbeat_timeout', `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`);
   }
 
   private terminate(): void {
