@@ -6,6 +6,7 @@
  */
 import type { MatchmakerToWorker, WorkerExitReason } from '../contract/worker-messages.ts';
 import type { ExitCause, LauncherEvent, LaunchSpec } from './launcher.ts';
+import { Deadline } from './deadline.ts';
 import { parseWorkerMessage } from './messages.ts';
 
 export interface HostAdapter {
@@ -35,14 +36,6 @@ export interface SupervisorOptions extends Pick<LaunchSpec, 'startTimeoutMs' | '
   noun: string;
 }
 
-/**
- * A heartbeat deadline that fires this much later than set was not watched: this thread itself was not running
- * when it passed (an overloaded machine, a pause), and what the game posted meanwhile may still be queued behind
- * the timer. The verdict then waits this long again, so the queue gets its turn first.
- */
-export const SUPERVISOR_STALL_MS = 500;
-const MAX_STALL_DEFERRALS = 3;
-
 export class Supervisor {
   private ready = false;
   /** A warm game: 'waiting' until it posts `standby`, 'standing_by' until `begin()`, then 'begun'. */
@@ -51,11 +44,9 @@ export class Supervisor {
   private failure: { cause: ExitCause; detail: string } | undefined;
   private exitingReason: WorkerExitReason | undefined;
   private stopRequested: string | undefined;
-  private startTimer: Timer | undefined;
-  private heartbeatTimer: Timer | undefined;
-  /** When the heartbeat deadline passes (performance.now()), and how often a stalled watcher moved it since. */
-  private heartbeatDueAt = 0;
-  private heartbeatDeferrals = 0;
+  /** Both watched from this thread, which may itself stall: deadline.ts. */
+  private readonly startDeadline = new Deadline();
+  private readonly heartbeatDeadline = new Deadline();
   private graceTimer: Timer | undefined;
   private backstopTimer: Timer | undefined;
 
@@ -65,12 +56,10 @@ export class Supervisor {
     private readonly host: HostAdapter,
   ) {
     if (options.standby) this.warm = 'waiting';
-    this.startTimer = setTimeout(
-      () =>
-        options.adopted
-          ? this.fail('lost_in_restart', `the ${options.noun} did not reconnect within ${options.startTimeoutMs} ms`)
-          : this.fail('start_timeout', `not ready within ${options.startTimeoutMs} ms`),
-      options.startTimeoutMs,
+    this.startDeadline.start(options.startTimeoutMs, () =>
+      options.adopted
+        ? this.fail('lost_in_restart', `the ${options.noun} did not reconnect within ${options.startTimeoutMs} ms`)
+        : this.fail('start_timeout', `not ready within ${options.startTimeoutMs} ms`),
     );
   }
 
@@ -90,7 +79,7 @@ export class Supervisor {
     if (this.closed || this.failure || this.stopRequested !== undefined || this.warm !== 'standing_by') return false;
     if (!this.host.deliver({ type: 'begin', maxPlayers })) return false;
     this.warm = 'begun';
-    this.startTimer = setTimeout(() => this.fail('start_timeout', `not ready within ${Math.round(startTimeoutMs)} ms of begin`), startTimeoutMs);
+    this.startDeadline.start(startTimeoutMs, () => this.fail('start_timeout', `not ready within ${Math.round(startTimeoutMs)} ms of begin`));
     return true;
   }
 
@@ -120,7 +109,7 @@ export class Supervisor {
           return;
         }
         this.warm = 'standing_by';
-        clearTimeout(this.startTimer);
+        this.startDeadline.clear();
         this.emit({ type: 'standby' });
         return;
       case 'ready':
@@ -134,7 +123,7 @@ export class Supervisor {
           return;
         }
         this.ready = true;
-        clearTimeout(this.startTimer);
+        this.startDeadline.clear();
         this.armHeartbeat();
         if (!this.options.adopted) this.emit({ type: 'ready', port: message.port });
         return;
@@ -187,7 +176,9 @@ export class Supervisor {
   gone(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const timer of [this.startTimer, this.heartbeatTimer, this.graceTimer, this.backstopTimer]) clearTimeout(timer);
+    this.startDeadline.clear();
+    this.heartbeatDeadline.clear();
+    for (const timer of [this.graceTimer, this.backstopTimer]) clearTimeout(timer);
     const noun = this.options.noun;
     let event: LauncherEvent;
     if (this.failure) event = { type: 'exit', ...this.failure };
@@ -206,34 +197,22 @@ export class Supervisor {
   detach(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const timer of [this.startTimer, this.heartbeatTimer, this.graceTimer, this.backstopTimer]) clearTimeout(timer);
+    this.startDeadline.clear();
+    this.heartbeatDeadline.clear();
+    for (const timer of [this.graceTimer, this.backstopTimer]) clearTimeout(timer);
   }
 
   /** The heartbeat deadline, re-armed (a reconnected channel gets a full timeout to speak). */
   armHeartbeat(): void {
-    clearTimeout(this.heartbeatTimer);
-    const timeout = this.options.heartbeatTimeoutMs;
-    this.heartbeatDueAt = performance.now() + timeout;
-    this.heartbeatDeferrals = 0;
-    this.heartbeatTimer = setTimeout(() => this.heartbeatDue(), timeout);
-  }
-
-  private heartbeatDue(): void {
-    const now = performance.now();
-    // A watcher that stalls again and again still gives its verdict after a few looks.
-    if (now - this.heartbeatDueAt > SUPERVISOR_STALL_MS && this.heartbeatDeferrals < MAX_STALL_DEFERRALS) {
-      this.heartbeatDeferrals++;
-      this.heartbeatDueAt = now + SUPERVISOR_STALL_MS;
-      this.heartbeatTimer = setTimeout(() => this.heartbeatDue(), SUPERVISOR_STALL_MS);
-      return;
-    }
-    this.fail('heartbeat_timeout', `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`);
+    this.heartbeatDeadline.start(this.options.heartbeatTimeoutMs, () =>
+      this.fail('heartbeat_timeout', `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`),
+    );
   }
 
   private terminate(): void {
     if (this.closed) return;
-    clearTimeout(this.startTimer);
-    clearTimeout(this.heartbeatTimer);
+    this.startDeadline.clear();
+    this.heartbeatDeadline.clear();
     clearTimeout(this.graceTimer);
     this.host.terminate();
     this.backstopTimer ??= setTimeout(() => this.gone(), this.options.closeBackstopMs);
